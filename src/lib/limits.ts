@@ -1,0 +1,38 @@
+// Every limit of the event store, as a named constant with its unit last. A limit that is hit
+// gives a TooLargeError or InvalidArgumentError naming the constant, never a silent truncation.
+// Raft's limits live in limits-raft.ts, the wire's in limits-wire.ts; all are re-exported here.
+
+export * from "./limits-raft.ts";
+export * from "./limits-wire.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Stream ids: UTF-8 bytes. */
+export const streamIdBytesMax = 512;
+/** Event types: UTF-8 bytes. */
+export const eventTypeBytesMax = 256;
+/** One event: data plus metadata, encoded, in bytes. */
+export const eventSizeBytesMax = 1 * MiB;
+/** Events in one append. */
+export const eventsPerAppendMax = 10_000;
+/** All events of one append together, in bytes. */
+export const appendBytesMax = 32 * MiB;
+/** Events one read returns at most (callers page with from / fromPosition). */
+export const readCountMax = 10_000;
+/** Default page size of a read without a limit. */
+export const readCountDefault = 4096;
+/** Streams one streams() page returns at most. */
+export const streamsPageCountMax = 10_000;
+/** One snapshot's data plus metadata, in bytes. */
+export const snapshotSizeBytesMax = 16 * MiB;
+/** Content type strings, in bytes. */
+export const contentTypeBytesMax = 128;
+/** Appends the group committer folds into one transaction at most. */
+export const groupCommitAppendsMax = 1024;
+/** Bytes the group committer folds into one transaction at most. */
+export const groupCommitBytesMax = 64 * MiB;
+/** Appends waiting for the group committer at most; beyond this, callers wait (back-pressure). */
+export const appendQueueCountMax = 65_536;
+/** Subscription names: UTF-8 bytes. */
+export const subscriptionNameBytesMax = 200;
