@@ -1,0 +1,195 @@
+// Validation at the edge: turns what a caller sends into PreparedEvents, or throws a typed error
+// that names the problem. Nothing is written before every event of an append passes. Ids and
+// time come from the caller's arguments, so this stays pure.
+
+import { InvalidArgumentError, TooLargeError, isUuid, limits } from "../lib/index.ts";
+import type { EventInput, ExpectedVersion, JsonValue, PreparedEvent, StreamMetadata } from "./types.ts";
+import { expectedVersionNames } from "./types.ts";
+
+/** Nesting of JSON values the store accepts, so a hostile payload cannot blow the stack. */
+export const jsonDepthMax = 64;
+
+const jsonContentType = "application/json";
+const bytesContentTypeDefault = "application/octet-stream";
+
+export interface PrepareContext {
+  nowMs: number;
+  newId: () => string;
+  /** System writers ($parked-*, $conflicts) may use reserved names. */
+  system?: boolean;
+}
+
+/** UTF-8 length of a string without allocating. */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+export function validateStreamId(streamId: unknown, system = false): string {
+  if (typeof streamId !== "string") throw new InvalidArgumentError(`stream id must be a string, got ${describe(streamId)}`);
+  if (streamId.length === 0) throw new InvalidArgumentError("stream id must not be empty");
+  const bytes = utf8Bytes(streamId);
+  if (bytes > limits.streamIdBytesMax) throw new TooLargeError("stream id length in bytes", "streamIdBytesMax", limits.streamIdBytesMax, bytes);
+  if (hasControlCharacter(streamId)) throw new InvalidArgumentError(`stream id ${JSON.stringify(streamId)} contains a control character`);
+  if (!system && streamId.startsWith("$")) throw new InvalidArgumentError(`stream id '${streamId}' is reserved: ids starting with '$' belong to the system`);
+  return streamId;
+}
+
+export function validateEventType(type: unknown, system = false): string {
+  if (typeof type !== "string") throw new InvalidArgumentError(`event type must be a string, got ${describe(type)}`);
+  if (type.length === 0) throw new InvalidArgumentError("event type must not be empty");
+  const bytes = utf8Bytes(type);
+  if (bytes > limits.eventTypeBytesMax) throw new TooLargeError("event type length in bytes", "eventTypeBytesMax", limits.eventTypeBytesMax, bytes);
+  if (hasControlCharacter(type)) throw new InvalidArgumentError(`event type ${JSON.stringify(type)} contains a control character`);
+  if (!system && type.startsWith("$")) throw new InvalidArgumentError(`event type '${type}' is reserved: types starting with '$' belong to the system`);
+  return type;
+}
+
+export function validateExpectedVersion(expected: unknown): ExpectedVersion {
+  if (typeof expected === "string" && (expectedVersionNames as readonly string[]).includes(expected)) return expected as ExpectedVersion;
+  if (typeof expected === "number" && Number.isSafeInteger(expected) && expected >= -1) return expected;
+  throw new InvalidArgumentError(
+    `expected version must be "any", "no_stream", "stream_exists", -1 or a version >= 0, got ${describe(expected)}`,
+  );
+}
+
+/** Checks that a value is plain JSON (no undefined, functions, NaN, class instances, cycles). */
+export function validateJson(value: unknown, what: string): JsonValue {
+  checkJson(value, what, 0, "$");
+  return value as JsonValue;
+}
+
+function checkJson(value: unknown, what: string, depth: number, path: string): void {
+  if (depth > jsonDepthMax) throw new InvalidArgumentError(`${what} nests deeper than ${jsonDepthMax} levels at ${path}`);
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return;
+    case "number":
+      if (!Number.isFinite(value)) throw new InvalidArgumentError(`${what} is not JSON: ${String(value)} at ${path}`);
+      return;
+    case "object": {
+      if (value === null) return;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) checkJson(value[i], what, depth + 1, `${path}[${i}]`);
+        return;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new InvalidArgumentError(`${what} is not JSON: a ${proto?.constructor?.name ?? "class"} instance at ${path}`);
+      }
+      for (const key in value) {
+        const field = (value as Record<string, unknown>)[key];
+        // JSON.stringify drops undefined fields, as every JS caller expects; that loses nothing.
+        if (field !== undefined) checkJson(field, what, depth + 1, `${path}.${key}`);
+      }
+      return;
+    }
+    default:
+      throw new InvalidArgumentError(`${what} is not JSON: ${typeof value} at ${path}`);
+  }
+}
+
+function prepareEvent(input: unknown, index: number, context: PrepareContext): PreparedEvent {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new InvalidArgumentError(`event ${index} must be an object with type and data, got ${describe(input)}`);
+  }
+  const event = input as Partial<EventInput> & Record<string, unknown>;
+  let id: string;
+  if (event.id === undefined) id = context.newId();
+  else if (typeof event.id === "string" && isUuid(event.id.toLowerCase())) id = event.id.toLowerCase();
+  else throw new InvalidArgumentError(`event ${index}: id must be a UUID, got ${describe(event.id)}`);
+  const type = validateEventType(event.type, context.system);
+  if (!("data" in event) || event.data === undefined) throw new InvalidArgumentError(`event ${index} has no data`);
+  let data: string | Uint8Array;
+  let contentType: string;
+  if (event.data instanceof Uint8Array) {
+    data = event.data.slice();
+    contentType = event.contentType ?? bytesContentTypeDefault;
+    if (typeof contentType !== "string" || contentType.length === 0 || utf8Bytes(contentType) > limits.contentTypeBytesMax) {
+      throw new InvalidArgumentError(`event ${index}: content type must be a non-empty string of at most ${limits.contentTypeBytesMax} bytes`);
+    }
+  } else {
+    data = JSON.stringify(validateJson(event.data, `event ${index} data`));
+    contentType = jsonContentType;
+    if (event.contentType !== undefined && event.contentType !== jsonContentType) {
+      throw new InvalidArgumentError(`event ${index}: JSON data has content type ${jsonContentType}, not '${String(event.contentType)}'`);
+    }
+  }
+  const metadata = event.metadata === undefined || event.metadata === null ? null : JSON.stringify(validateJson(event.metadata, `event ${index} metadata`));
+  const sizeBytes = (typeof data === "string" ? utf8Bytes(data) : data.byteLength) + (metadata === null ? 0 : utf8Bytes(metadata));
+  if (sizeBytes > limits.eventSizeBytesMax) {
+    throw new TooLargeError(`event ${index} (data + metadata) in bytes`, "eventSizeBytesMax", limits.eventSizeBytesMax, sizeBytes);
+  }
+  return { id, type, data, metadata, contentType, createdAtMs: context.nowMs, sizeBytes };
+}
+
+/** Validates one append's events; throws on the first problem, naming the event's index. */
+export function prepareEvents(events: unknown, context: PrepareContext): PreparedEvent[] {
+  if (!Array.isArray(events)) throw new InvalidArgumentError(`events must be an array, got ${describe(events)}`);
+  if (events.length === 0) throw new InvalidArgumentError("an append needs at least one event");
+  if (events.length > limits.eventsPerAppendMax) {
+    throw new TooLargeError("events in one append", "eventsPerAppendMax", limits.eventsPerAppendMax, events.length);
+  }
+  const prepared: PreparedEvent[] = [];
+  const ids = new Set<string>();
+  let totalBytes = 0;
+  for (let i = 0; i < events.length; i++) {
+    const event = prepareEvent(events[i], i, context);
+    if (ids.has(event.id)) throw new InvalidArgumentError(`event ${i}: id ${event.id} appears twice in one append`);
+    ids.add(event.id);
+    totalBytes += event.sizeBytes;
+    if (totalBytes > limits.appendBytesMax) {
+      throw new TooLargeError("one append's events in bytes", "appendBytesMax", limits.appendBytesMax, totalBytes);
+    }
+    prepared.push(event);
+  }
+  return prepared;
+}
+
+export function validateStreamMetadata(input: unknown): StreamMetadata {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new InvalidArgumentError(`stream metadata must be an object, got ${describe(input)}`);
+  }
+  const result: StreamMetadata = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined || value === null) continue;
+    if (key !== "maxCount" && key !== "maxAgeMs" && key !== "truncateBefore") {
+      throw new InvalidArgumentError(`stream metadata has no setting '${key}' (maxCount, maxAgeMs, truncateBefore)`);
+    }
+    const minimum = key === "truncateBefore" ? 0 : 1;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < minimum) {
+      throw new InvalidArgumentError(`stream metadata ${key} must be an integer >= ${minimum}, got ${describe(value)}`);
+    }
+    result[key] = value;
+  }
+  return result;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+export function describe(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,820 @@
+// The single-node event store on bun:sqlite: the library's whole API over one SQLite file.
+// Writes go through the group committer (one transaction and one fsync per group); each write
+// is decided by the pure functions of src/events, so a replicated log can later feed the same
+// decisions. Reads run directly on the connection: bun:sqlite is synchronous and JavaScript is
+// single-threaded, so a read never sees half a group.
+
+import { Database, type Statement } from "bun:sqlite";
+import { mkdirSync, existsSync, statSync } from "node:fs";
+import path from "node:path";
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  ReadOnlyError,
+  StoreClosedError,
+  StreamDeletedError,
+  StreamNotFoundError,
+  TooLargeError,
+  assert,
+  limits,
+  uuidV7,
+} from "../lib/index.ts";
+import {
+  decideAppend,
+  decideDelete,
+  firstVisibleVersion,
+  oldestVisibleCreatedAtMs,
+  matchesPayload,
+  prepareEvents,
+  streamIsVisible,
+  emptyStreamState,
+  validateExpectedVersion,
+  validateFilter,
+  validateJson,
+  validateStreamId,
+  validateStreamMetadata,
+  utf8Bytes,
+  type AppendCommand,
+  type AppendResult,
+  type DeleteCommand,
+  type Direction,
+  type EventFilter,
+  type EventInput,
+  type ExpectedVersion,
+  type JsonValue,
+  type RecordedEvent,
+  type StoredEventRef,
+  type StreamMetadata,
+  type StreamState,
+} from "../events/index.ts";
+import { GroupCommitter, retryWrite } from "./group-commit.ts";
+import { DataDirLock } from "./lock.ts";
+import { eventColumns, jsonContentType, decodeData, streamColumns, toRecordedEvent, toStreamMetadata, toStreamState, deletionCode, type EventRow, type StreamRow } from "./rows.ts";
+import { migrate, schemaVersion, storeFileName, userVersion } from "./schema.ts";
+
+export type Durability = "full" | "normal";
+
+export interface StoreOptions {
+  /** Directory of the store; created when missing (unless read-only). */
+  dataDir: string;
+  /** "full" (default): an acknowledged write survives power loss. "normal": it survives a crash of the process, not of the machine. */
+  durability?: Durability;
+  /** Open for inspection: no lock, no writes, no migrations. */
+  readOnly?: boolean;
+  /** Milliseconds since the epoch; for tests of time-based retention. */
+  clock?: () => number;
+  /** SQLite page cache in KiB (default 16 MiB: a Pi Zero 2 W has 512 MiB in all). */
+  cacheSizeKiB?: number;
+}
+
+export interface ReadOptions {
+  /** First version to read, inclusive (default: the start, or the end when backward). */
+  from?: number;
+  limit?: number;
+  direction?: Direction;
+}
+
+export interface ReadAllOptions {
+  /** First position to read, inclusive (default: the start, or the end when backward). */
+  fromPosition?: number;
+  limit?: number;
+  direction?: Direction;
+  filter?: EventFilter;
+}
+
+export interface StreamSummary {
+  streamId: string;
+  /** The stream's last version. */
+  version: number;
+  /** Events a reader can see. Time-based retention ($maxAge) is not counted out. */
+  eventCount: number;
+}
+
+export interface StreamsPage {
+  streams: StreamSummary[];
+  /** Pass as `after` for the next page; null on the last page. */
+  next: string | null;
+}
+
+export interface Snapshot {
+  streamId: string;
+  version: number;
+  data: JsonValue | Uint8Array;
+  metadata: JsonValue;
+  contentType: string;
+  createdAt: Date;
+}
+
+export interface FoldResult<S> {
+  state: S;
+  /** The version of the last event folded in (or of the snapshot), -1 for no stream. */
+  version: number;
+  streamExists: boolean;
+}
+
+export interface ScavengeResult {
+  eventsRemoved: number;
+  snapshotsRemoved: number;
+  fileBytesBefore: number;
+  fileBytesAfter: number;
+}
+
+export interface StoreInfo {
+  dataDir: string;
+  file: string;
+  schemaVersion: number;
+  storeId: string;
+  durability: Durability;
+  readOnly: boolean;
+  /** The next global position (= events ever written). */
+  headPosition: number;
+  streamCount: number;
+  eventRows: number;
+  fileBytes: number;
+  walBytes: number;
+}
+
+/** What a committed group appended, for subscriptions and telemetry. */
+export interface CommittedAppend {
+  streamId: string;
+  firstPosition: number;
+  lastPosition: number;
+  eventCount: number;
+}
+
+export type CommitListener = (appends: readonly CommittedAppend[], headPosition: number) => void;
+
+const scavengeRowsPerStep = 5_000;
+const noLookups = (count: number): null[] => new Array<null>(count).fill(null);
+
+export class EventStore {
+  readonly dataDir: string;
+  readonly file: string;
+  readonly readOnly: boolean;
+  readonly durability: Durability;
+  private readonly db: Database;
+  private readonly lock: DataDirLock | null;
+  private readonly committer: GroupCommitter | null;
+  private readonly clock: () => number;
+  private nextPosition: number;
+  private nextPositionBeforeGroup = 0;
+  private groupAppends: CommittedAppend[] = [];
+  private readonly commitListeners = new Set<CommitListener>();
+  private closed = false;
+  private readonly randomPool = new Uint8Array(4096);
+  private randomOffset = this.randomPool.length;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly readAllStatements = new Map<string, Statement>();
+  readonly snapshots: SnapshotStore;
+
+  private constructor(options: StoreOptions) {
+    this.dataDir = path.resolve(options.dataDir);
+    this.file = path.join(this.dataDir, storeFileName);
+    this.readOnly = options.readOnly ?? false;
+    this.durability = options.durability ?? "full";
+    if (this.durability !== "full" && this.durability !== "normal") {
+      throw new InvalidArgumentError(`durability must be "full" or "normal", got ${JSON.stringify(this.durability)}`);
+    }
+    this.clock = options.clock ?? Date.now;
+    if (this.readOnly) {
+      if (!existsSync(this.file)) throw new NotFoundError(`no store at '${this.file}'`);
+      this.lock = null;
+      this.db = new Database(this.file, { readonly: true, strict: false });
+      this.db.run("PRAGMA busy_timeout = 5000");
+      const version = userVersion(this.db);
+      if (version !== schemaVersion) {
+        this.db.close();
+        throw new InvalidArgumentError(`store '${this.file}' has schema version ${version}, this build reads ${schemaVersion}: open it once for writing to migrate`);
+      }
+    } else {
+      mkdirSync(this.dataDir, { recursive: true });
+      this.lock = DataDirLock.acquire(this.dataDir);
+      try {
+        this.db = new Database(this.file, { create: true, strict: false });
+        this.configureWritable(options.cacheSizeKiB ?? 16 * 1024);
+        migrate(this.db);
+      } catch (error) {
+        this.lock.release();
+        throw error;
+      }
+    }
+    this.statements = prepareStatements(this.db);
+    if (!this.readOnly) this.ensureStoreId();
+    const head = this.statements.maxPosition.get() as { p: number | null } | null;
+    this.nextPosition = (head?.p ?? -1) + 1;
+    this.committer = this.readOnly
+      ? null
+      : new GroupCommitter(this.db, {
+          beforeGroup: () => {
+            this.nextPositionBeforeGroup = this.nextPosition;
+            this.groupAppends = [];
+          },
+          afterRollback: () => {
+            this.nextPosition = this.nextPositionBeforeGroup;
+            this.groupAppends = [];
+          },
+          afterCommit: () => this.notifyCommitted(),
+        });
+    this.snapshots = new SnapshotStore(this);
+  }
+
+  /** Opens (and creates or migrates) a store. Throws StoreLockedError if another writer has it. */
+  static open(options: StoreOptions): EventStore {
+    return new EventStore(options);
+  }
+
+  private configureWritable(cacheSizeKiB: number): void {
+    this.db.run("PRAGMA busy_timeout = 5000");
+    // auto_vacuum must be chosen before the first table exists; incremental lets scavenge give
+    // space back to the file system without a full VACUUM.
+    if (userVersion(this.db) === 0) this.db.run("PRAGMA auto_vacuum = INCREMENTAL");
+    const mode = this.db.query("PRAGMA journal_mode = WAL").get() as { journal_mode: string } | null;
+    assert(mode?.journal_mode === "wal", "the store runs in WAL mode");
+    this.db.run(`PRAGMA synchronous = ${this.durability === "full" ? "FULL" : "NORMAL"}`);
+    this.db.run(`PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKiB))}`);
+    this.db.run("PRAGMA foreign_keys = OFF");
+  }
+
+  private ensureStoreId(): void {
+    const row = this.db.query("SELECT value FROM store_meta WHERE key = 'store_id'").get() as { value: string } | null;
+    if (row === null) this.db.run("INSERT INTO store_meta (key, value) VALUES ('store_id', ?)", [this.newEventId()]);
+  }
+
+  // ---------------------------------------------------------------------------------- writes
+
+  /**
+   * Appends events atomically. Resolves with the version and position of the last event once
+   * they are committed (fsync'd with durability "full").
+   */
+  async append(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[]): Promise<AppendResult> {
+    return this.appendInternal(streamId, expectedVersion, events, false);
+  }
+
+  /** For system writers ($parked-*, $conflicts): reserved names allowed. */
+  async appendSystem(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[]): Promise<AppendResult> {
+    return this.appendInternal(streamId, expectedVersion, events, true);
+  }
+
+  private async appendInternal(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[], system: boolean): Promise<AppendResult> {
+    const committer = this.writable("append");
+    const command: AppendCommand = {
+      kind: "append",
+      streamId: validateStreamId(streamId, system),
+      expected: validateExpectedVersion(expectedVersion),
+      events: prepareEvents(events, { nowMs: this.clock(), newId: () => this.newEventId(), system }),
+    };
+    let bytes = 0;
+    for (const event of command.events) bytes += event.sizeBytes;
+    return committer.submit((attempt) => this.appendOperation(command, attempt), bytes);
+  }
+
+  /** Runs inside the group's transaction. Attempt 0 guesses that no id is stored yet. */
+  private appendOperation(command: AppendCommand, attempt: number): AppendResult {
+    const stream = this.loadStreamState(command.streamId);
+    const lookups = attempt === 0 ? noLookups(command.events.length) : this.lookupEventIds(command);
+    const decision = decideAppend(command, stream, lookups, this.nextPosition);
+    switch (decision.kind) {
+      case "rejected":
+        // The guess may be what made it fail (a retry whose expected version is stale now).
+        if (attempt === 0) throw retryWrite;
+        throw decision.error;
+      case "already_written":
+        return decision.result;
+      case "write": {
+        const s = this.statements;
+        let position = decision.firstPosition;
+        let version = decision.firstVersion;
+        for (const event of command.events) {
+          try {
+            s.insertEvent.run(position, command.streamId, version, event.id, event.type, event.data, event.metadata, event.contentType, event.createdAtMs);
+          } catch (error) {
+            if (attempt === 0 && isEventIdConflict(error)) throw retryWrite;
+            throw error;
+          }
+          position++;
+          version++;
+        }
+        this.saveStreamState(decision.stream);
+        this.nextPosition = position;
+        this.groupAppends.push({
+          streamId: command.streamId,
+          firstPosition: decision.firstPosition,
+          lastPosition: position - 1,
+          eventCount: command.events.length,
+        });
+        return decision.result;
+      }
+    }
+  }
+
+  /**
+   * Deletes a stream. Soft (default): hidden, and a later append continues its numbering.
+   * Hard: a tombstone; every later read or write of the stream fails with stream_deleted.
+   */
+  async delete(streamId: string, expectedVersion: ExpectedVersion = "any", options: { hard?: boolean } = {}): Promise<void> {
+    const committer = this.writable("delete");
+    const command: DeleteCommand = {
+      kind: "delete",
+      streamId: validateStreamId(streamId, true),
+      expected: validateExpectedVersion(expectedVersion),
+      hard: options.hard === true,
+    };
+    await committer.submit(() => {
+      const decision = decideDelete(command, this.loadStreamState(command.streamId));
+      if (decision.kind === "rejected") throw decision.error;
+      this.saveStreamState(decision.stream);
+    });
+  }
+
+  /** Sets a stream's retention (maxCount, maxAgeMs, truncateBefore); omitted fields are cleared. */
+  async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
+    const committer = this.writable("setStreamMetadata");
+    validateStreamId(streamId, true);
+    const valid = validateStreamMetadata(metadata);
+    await committer.submit(() => {
+      const stream = this.loadStreamState(streamId);
+      if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
+      this.saveStreamState(stream);
+      this.statements.setMetadata.run(valid.maxCount ?? null, valid.maxAgeMs ?? null, valid.truncateBefore ?? null, streamId);
+    });
+  }
+
+  async getStreamMetadata(streamId: string): Promise<StreamMetadata> {
+    this.open();
+    const row = this.statements.selectStream.values(validateStreamId(streamId, true))[0] as StreamRow | undefined;
+    if (row === undefined) return {};
+    if (row[4] === 2) throw new StreamDeletedError(streamId);
+    return toStreamMetadata(row);
+  }
+
+  // ----------------------------------------------------------------------------------- reads
+
+  /** Reads a stream. Throws stream_not_found for a stream never written or soft-deleted. */
+  async read(streamId: string, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    this.open();
+    validateStreamId(streamId, true);
+    const direction = validateDirection(options.direction);
+    const limit = validateLimit(options.limit);
+    const row = this.statements.selectStream.values(streamId)[0] as StreamRow | undefined;
+    if (row === undefined) throw new StreamNotFoundError(streamId);
+    const stream = toStreamState(row);
+    if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
+    if (!streamIsVisible(stream)) throw new StreamNotFoundError(streamId);
+    const metadata = toStreamMetadata(row);
+    const firstVisible = firstVisibleVersion(stream, metadata);
+    const oldest = Math.max(Number.MIN_SAFE_INTEGER, oldestVisibleCreatedAtMs(metadata, this.clock()));
+    let rows: EventRow[];
+    if (direction === "forward") {
+      const from = Math.max(validateVersionArgument(options.from ?? 0, "from"), firstVisible);
+      rows = this.statements.readForward.values(streamId, from, oldest, limit) as EventRow[];
+    } else {
+      const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
+      rows = this.statements.readBackward.values(streamId, from, firstVisible, oldest, limit) as EventRow[];
+    }
+    return rows.map(toRecordedEvent);
+  }
+
+  /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.open();
+    const direction = validateDirection(options.direction);
+    const limit = validateLimit(options.limit);
+    const filter = validateFilter(options.filter);
+    let from: number;
+    if (options.fromPosition === undefined || (direction === "backward" && options.fromPosition === -1)) {
+      from = direction === "forward" ? 0 : this.nextPosition - 1;
+    } else {
+      from = validateVersionArgument(options.fromPosition, "fromPosition");
+    }
+    const statement = this.readAllStatement(direction, filter);
+    const params: Array<string | number> = [];
+    if (filter.eventTypes !== undefined) params.push(...filter.eventTypes);
+    if (filter.streamPrefix !== undefined) params.push(globEscape(filter.streamPrefix) + "*");
+    if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
+    const now = this.clock();
+    const result: RecordedEvent[] = [];
+    // Payload filters run here, so fetch in chunks until the page is full or the log ends.
+    const chunk = filter.payload === undefined ? limit : Math.max(limit, 256);
+    for (;;) {
+      const rows = statement.values(from, ...params, now, chunk) as EventRow[];
+      for (const row of rows) {
+        if (filter.payload !== undefined && !matchesPayload(filter.payload, decodeData(row[5], row[7]))) continue;
+        result.push(toRecordedEvent(row));
+        if (result.length === limit) return result;
+      }
+      if (rows.length < chunk) return result;
+      const last = rows[rows.length - 1] as EventRow;
+      from = direction === "forward" ? last[0] + 1 : last[0] - 1;
+    }
+  }
+
+  private readAllStatement(direction: Direction, filter: EventFilter): Statement {
+    const typeCount = filter.eventTypes?.length ?? 0;
+    const key = `${direction}:${typeCount}:${filter.streamPrefix !== undefined}:${filter.streamPattern !== undefined}`;
+    let statement = this.readAllStatements.get(key);
+    if (statement === undefined) {
+      const conditions = [direction === "forward" ? "e.position >= ?" : "e.position <= ?"];
+      if (typeCount > 0) conditions.push(`e.type IN (${new Array(typeCount).fill("?").join(", ")})`);
+      if (filter.streamPrefix !== undefined) conditions.push("e.stream_id GLOB ?");
+      if (filter.streamPattern !== undefined) conditions.push("e.stream_id GLOB ?");
+      const sql = `SELECT ${eventColumns.split(", ").map((c) => `e.${c}`).join(", ")}
+        FROM events e JOIN streams s ON s.stream_id = e.stream_id
+        WHERE ${conditions.join(" AND ")} AND ${visibleCondition}
+        ORDER BY e.position ${direction === "forward" ? "ASC" : "DESC"} LIMIT ?`;
+      statement = this.db.prepare(sql);
+      this.readAllStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** True when the stream has visible events (not never-written, not deleted). */
+  async exists(streamId: string): Promise<boolean> {
+    this.open();
+    return streamIsVisible(this.loadStreamState(validateStreamId(streamId, true)));
+  }
+
+  /**
+   * The stream's last version: what an exact expected version must name. -1 for a stream never
+   * written. A soft-deleted stream keeps its last version (its numbering continues).
+   */
+  async version(streamId: string): Promise<number> {
+    this.open();
+    const stream = this.loadStreamState(validateStreamId(streamId, true));
+    if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
+    return stream.lastVersion;
+  }
+
+  /** Lists visible streams in stream-id order, a page at a time. */
+  async streams(options: { after?: string; limit?: number } = {}): Promise<StreamsPage> {
+    this.open();
+    const limit = options.limit ?? 1000;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > limits.streamsPageCountMax) {
+      throw new InvalidArgumentError(`limit must be an integer from 1 to ${limits.streamsPageCountMax} (streamsPageCountMax), got ${String(limit)}`);
+    }
+    if (options.after !== undefined && typeof options.after !== "string") throw new InvalidArgumentError("after must be a stream id");
+    const rows = this.statements.listStreams.values(options.after ?? "", limit + 1) as StreamRow[];
+    const page = rows.slice(0, limit).map((row) => {
+      const stream = toStreamState(row);
+      const first = firstVisibleVersion(stream, toStreamMetadata(row));
+      return { streamId: stream.streamId, version: stream.lastVersion, eventCount: Math.max(0, stream.lastVersion + 1 - first) };
+    });
+    const last = page[page.length - 1];
+    return { streams: page, next: rows.length > limit && last !== undefined ? last.streamId : null };
+  }
+
+  /** Folds a stream's events into a state, from the start. */
+  async fold<S>(streamId: string, reducer: (state: S, event: RecordedEvent) => S, initial: S): Promise<FoldResult<S>> {
+    return this.foldFrom(streamId, reducer, initial, 0, -1);
+  }
+
+  /**
+   * Folds from the latest snapshot (its data is the starting state) plus the events after it;
+   * from `initial` and the start when there is no snapshot.
+   */
+  async foldFromSnapshot<S>(streamId: string, reducer: (state: S, event: RecordedEvent) => S, initial: S): Promise<FoldResult<S>> {
+    const snapshot = await this.snapshots.load(streamId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    });
+    if (snapshot === null) return this.fold(streamId, reducer, initial);
+    return this.foldFrom(streamId, reducer, snapshot.data as S, snapshot.version + 1, snapshot.version);
+  }
+
+  private async foldFrom<S>(streamId: string, reducer: (state: S, event: RecordedEvent) => S, initial: S, from: number, version: number): Promise<FoldResult<S>> {
+    let state = initial;
+    let next = from;
+    let last = version;
+    for (;;) {
+      let page: RecordedEvent[];
+      try {
+        page = await this.read(streamId, { from: next, limit: limits.readCountMax });
+      } catch (error) {
+        if (error instanceof StreamNotFoundError && last === -1) return { state, version: -1, streamExists: false };
+        throw error;
+      }
+      for (const event of page) {
+        state = reducer(state, event);
+        last = event.version;
+      }
+      if (page.length < limits.readCountMax) return { state, version: last, streamExists: true };
+      next = last + 1;
+    }
+  }
+
+  // -------------------------------------------------------------------------------- scavenge
+
+  /**
+   * Reclaims the space of events that deletes and retention hid: their data and metadata are
+   * dropped (the row stays, so the event id stays taken), snapshots of hard-deleted streams go,
+   * and the file gives the pages back.
+   */
+  async scavenge(): Promise<ScavengeResult> {
+    const committer = this.writable("scavenge");
+    const fileBytesBefore = this.fileBytes();
+    let eventsRemoved = 0;
+    for (;;) {
+      const removed = await committer.submit(() => {
+        const positions = this.statements.hiddenEvents.values(this.clock(), scavengeRowsPerStep) as Array<[number]>;
+        for (const [position] of positions) this.statements.huskEvent.run(position);
+        return positions.length;
+      });
+      eventsRemoved += removed;
+      if (removed < scavengeRowsPerStep) break;
+    }
+    const snapshotsRemoved = await committer.submit(() => this.statements.deleteSnapshotsOfHardDeleted.run().changes);
+    // Between groups no transaction is open (groups run synchronously), so these run alone.
+    this.db.run("PRAGMA incremental_vacuum");
+    this.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    return { eventsRemoved, snapshotsRemoved, fileBytesBefore, fileBytesAfter: this.fileBytes() };
+  }
+
+  // ---------------------------------------------------------------------- info and lifecycle
+
+  async info(): Promise<StoreInfo> {
+    this.open();
+    const counts = this.db.query("SELECT (SELECT count(*) FROM streams WHERE deletion = 0 AND last_version >= 0) AS streams, (SELECT count(*) FROM events) AS events").get() as { streams: number; events: number };
+    const storeId = this.db.query("SELECT value FROM store_meta WHERE key = 'store_id'").get() as { value: string } | null;
+    return {
+      dataDir: this.dataDir,
+      file: this.file,
+      schemaVersion,
+      storeId: storeId?.value ?? "",
+      durability: this.durability,
+      readOnly: this.readOnly,
+      headPosition: this.readOnly ? this.readHeadPosition() : this.nextPosition,
+      streamCount: counts.streams,
+      eventRows: counts.events,
+      fileBytes: fileSize(this.file),
+      walBytes: fileSize(`${this.file}-wal`),
+    };
+  }
+
+  /** The position the next event will get. */
+  get headPosition(): number {
+    return this.readOnly ? this.readHeadPosition() : this.nextPosition;
+  }
+
+  private readHeadPosition(): number {
+    const head = this.statements.maxPosition.get() as { p: number | null } | null;
+    return (head?.p ?? -1) + 1;
+  }
+
+  /** Called after every committed group that appended events. Returns a function that detaches it. */
+  onCommitted(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  private notifyCommitted(): void {
+    if (this.groupAppends.length === 0) return;
+    const appends = this.groupAppends;
+    this.groupAppends = [];
+    for (const listener of this.commitListeners) {
+      try {
+        listener(appends, this.nextPosition);
+      } catch (error) {
+        // A listener's bug must not undo or hide a commit that already happened.
+        console.error("edge-esdb: a commit listener threw:", error);
+      }
+    }
+  }
+
+  /** Writes out what is queued, checkpoints the WAL into the file, and closes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.committer?.close();
+    this.closed = true;
+    try {
+      if (!this.readOnly) {
+        this.db.run("PRAGMA optimize");
+        this.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      }
+    } finally {
+      this.db.close();
+      this.lock?.release();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // -------------------------------------------------------------------------------- internal
+
+  /** @internal for the snapshot store */
+  writable(what: string): GroupCommitter {
+    this.open();
+    if (this.committer === null) throw new ReadOnlyError(what);
+    return this.committer;
+  }
+
+  /** @internal */
+  open(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  /** @internal */
+  get database(): Database {
+    return this.db;
+  }
+
+  /** @internal */
+  now(): number {
+    return this.clock();
+  }
+
+  /** @internal */
+  loadStreamState(streamId: string): StreamState {
+    const row = this.statements.selectStream.values(streamId)[0] as StreamRow | undefined;
+    return row === undefined ? emptyStreamState(streamId) : toStreamState(row);
+  }
+
+  private saveStreamState(stream: StreamState): void {
+    this.statements.upsertStream.run(stream.streamId, stream.lastVersion, stream.lastPosition, stream.truncateBefore, deletionCode(stream.deletion), this.clock());
+  }
+
+  private lookupEventIds(command: AppendCommand): Array<StoredEventRef | null> {
+    return command.events.map((event) => {
+      const row = this.statements.selectEventById.values(event.id)[0] as [number, string, number] | undefined;
+      return row === undefined ? null : { id: event.id, streamId: row[1], version: row[2], position: row[0] };
+    });
+  }
+
+  private newEventId(): string {
+    if (this.randomOffset + 10 > this.randomPool.length) {
+      crypto.getRandomValues(this.randomPool);
+      this.randomOffset = 0;
+    }
+    const bytes = this.randomPool.subarray(this.randomOffset, this.randomOffset + 10);
+    this.randomOffset += 10;
+    return uuidV7(this.clock(), bytes);
+  }
+
+  private fileBytes(): number {
+    return fileSize(this.file) + fileSize(`${this.file}-wal`);
+  }
+}
+
+/** Snapshots of a stream's state at a version: save, load (latest or a version), list, delete. */
+export class SnapshotStore {
+  constructor(private readonly store: EventStore) {}
+
+  async save(streamId: string, version: number, data: JsonValue | Uint8Array, metadata: JsonValue = null): Promise<Snapshot> {
+    const committer = this.store.writable("snapshots.save");
+    validateStreamId(streamId, true);
+    validateVersionArgument(version, "version");
+    let encoded: string | Uint8Array;
+    let contentType: string;
+    if (data instanceof Uint8Array) {
+      encoded = data.slice();
+      contentType = "application/octet-stream";
+    } else {
+      if (data === undefined) throw new InvalidArgumentError("snapshot data is missing");
+      encoded = JSON.stringify(validateJson(data, "snapshot data"));
+      contentType = jsonContentType;
+    }
+    const encodedMetadata = metadata === null || metadata === undefined ? null : JSON.stringify(validateJson(metadata, "snapshot metadata"));
+    const sizeBytes = (typeof encoded === "string" ? utf8Bytes(encoded) : encoded.byteLength) + (encodedMetadata === null ? 0 : utf8Bytes(encodedMetadata));
+    if (sizeBytes > limits.snapshotSizeBytesMax) throw new TooLargeError("snapshot (data + metadata) in bytes", "snapshotSizeBytesMax", limits.snapshotSizeBytesMax, sizeBytes);
+    const createdAtMs = this.store.now();
+    await committer.submit(() => {
+      const stream = this.store.loadStreamState(streamId);
+      if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
+      if (stream.lastVersion < 0) throw new StreamNotFoundError(streamId);
+      if (version > stream.lastVersion) {
+        throw new InvalidArgumentError(`snapshot of '${streamId}' at version ${version}: the stream's last version is ${stream.lastVersion}`);
+      }
+      this.store.database.run(
+        "INSERT OR REPLACE INTO snapshots (stream_id, version, data, metadata, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [streamId, version, encoded, encodedMetadata, contentType, createdAtMs],
+      );
+    }, sizeBytes);
+    return { streamId, version, data, metadata: metadata ?? null, contentType, createdAt: new Date(createdAtMs) };
+  }
+
+  /** The latest snapshot, or the one at `version`. Throws not_found when there is none. */
+  async load(streamId: string, version?: number): Promise<Snapshot> {
+    this.store.open();
+    validateStreamId(streamId, true);
+    const stream = this.store.loadStreamState(streamId);
+    if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
+    const row =
+      version === undefined
+        ? (this.store.database.query(`SELECT ${snapshotColumns} FROM snapshots WHERE stream_id = ? ORDER BY version DESC LIMIT 1`).values(streamId)[0] as SnapshotRow | undefined)
+        : (this.store.database.query(`SELECT ${snapshotColumns} FROM snapshots WHERE stream_id = ? AND version = ?`).values(streamId, validateVersionArgument(version, "version"))[0] as SnapshotRow | undefined);
+    if (row === undefined) throw new NotFoundError(version === undefined ? `no snapshot of '${streamId}'` : `no snapshot of '${streamId}' at version ${version}`);
+    return toSnapshot(row);
+  }
+
+  /** Every snapshot of a stream, newest version first, without data. */
+  async list(streamId: string): Promise<Array<Omit<Snapshot, "data"> & { sizeBytes: number }>> {
+    this.store.open();
+    validateStreamId(streamId, true);
+    const rows = this.store.database
+      .query("SELECT stream_id, version, metadata, content_type, created_at, length(data) FROM snapshots WHERE stream_id = ? ORDER BY version DESC")
+      .values(streamId) as Array<[string, number, string | null, string, number, number]>;
+    return rows.map((r) => ({ streamId: r[0], version: r[1], metadata: r[2] === null ? null : (JSON.parse(r[2]) as JsonValue), contentType: r[3], createdAt: new Date(r[4]), sizeBytes: r[5] }));
+  }
+
+  /** Deletes the snapshot at `version`. Throws not_found when there is none. */
+  async delete(streamId: string, version: number): Promise<void> {
+    const committer = this.store.writable("snapshots.delete");
+    validateStreamId(streamId, true);
+    validateVersionArgument(version, "version");
+    await committer.submit(() => {
+      const changes = this.store.database.run("DELETE FROM snapshots WHERE stream_id = ? AND version = ?", [streamId, version]).changes;
+      if (changes === 0) throw new NotFoundError(`no snapshot of '${streamId}' at version ${version}`);
+    });
+  }
+}
+
+type SnapshotRow = [string, number, string | Uint8Array, string | null, string, number];
+const snapshotColumns = "stream_id, version, data, metadata, content_type, created_at";
+
+function toSnapshot(row: SnapshotRow): Snapshot {
+  return {
+    streamId: row[0],
+    version: row[1],
+    data: decodeData(row[2], row[4]),
+    metadata: row[3] === null ? null : (JSON.parse(row[3]) as JsonValue),
+    contentType: row[4],
+    createdAt: new Date(row[5]),
+  };
+}
+
+/** Events that deletes and retention leave visible, for a join of events e with streams s; the one ? is now in ms. */
+const retainedCondition = `e.version >= s.truncate_before
+  AND (s.meta_truncate_before IS NULL OR e.version >= s.meta_truncate_before)
+  AND (s.max_count IS NULL OR e.version > s.last_version - s.max_count)
+  AND (s.max_age_ms IS NULL OR e.created_at >= ? - s.max_age_ms)`;
+
+/** Events a reader may see: retained and not scavenged. */
+const visibleCondition = `e.data IS NOT NULL AND ${retainedCondition}`;
+
+function prepareStatements(db: Database) {
+  return {
+    maxPosition: db.prepare("SELECT max(position) AS p FROM events"),
+    selectStream: db.prepare(`SELECT ${streamColumns} FROM streams WHERE stream_id = ?`),
+    listStreams: db.prepare(`SELECT ${streamColumns} FROM streams WHERE stream_id > ? AND deletion = 0 AND last_version >= 0 ORDER BY stream_id LIMIT ?`),
+    selectEventById: db.prepare("SELECT position, stream_id, version FROM events WHERE event_id = ?"),
+    insertEvent: db.prepare(`INSERT INTO events (${eventColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    upsertStream: db.prepare(
+      `INSERT INTO streams (stream_id, last_version, last_position, truncate_before, deletion, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (stream_id) DO UPDATE SET last_version = excluded.last_version, last_position = excluded.last_position,
+         truncate_before = excluded.truncate_before, deletion = excluded.deletion, updated_at = excluded.updated_at`,
+    ),
+    setMetadata: db.prepare("UPDATE streams SET max_count = ?, max_age_ms = ?, meta_truncate_before = ? WHERE stream_id = ?"),
+    readForward: db.prepare(`SELECT ${eventColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),
+    readBackward: db.prepare(`SELECT ${eventColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version DESC LIMIT ?`),
+    hiddenEvents: db.prepare(
+      `SELECT e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id
+       WHERE e.data IS NOT NULL AND NOT (s.deletion < 2 AND ${retainedCondition}) LIMIT ?`,
+    ),
+    huskEvent: db.prepare("UPDATE events SET data = NULL, metadata = NULL WHERE position = ?"),
+    deleteSnapshotsOfHardDeleted: db.prepare("DELETE FROM snapshots WHERE stream_id IN (SELECT stream_id FROM streams WHERE deletion = 2)"),
+  };
+}
+
+
+function isEventIdConflict(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return typeof e?.code === "string" && e.code.startsWith("SQLITE_CONSTRAINT") && typeof e.message === "string" && e.message.includes("events.event_id");
+}
+
+function validateDirection(direction: unknown): Direction {
+  if (direction === undefined) return "forward";
+  if (direction === "forward" || direction === "backward") return direction;
+  throw new InvalidArgumentError(`direction must be "forward" or "backward", got ${JSON.stringify(direction)}`);
+}
+
+function validateLimit(limit: unknown): number {
+  if (limit === undefined) return limits.readCountDefault;
+  if (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 1 || limit > limits.readCountMax) {
+    throw new InvalidArgumentError(`limit must be an integer from 1 to ${limits.readCountMax} (readCountMax), got ${String(limit)}`);
+  }
+  return limit;
+}
+
+function validateVersionArgument(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be an integer >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function globEscape(text: string): string {
+  return text.replace(/[[*?]/g, (c) => `[${c}]`);
+}
+
+/** Our patterns (`*`, `?`) in SQLite GLOB syntax, with GLOB's other specials escaped. */
+function patternToGlob(pattern: string): string {
+  return pattern.replace(/\[/g, "[[]");
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

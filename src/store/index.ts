@@ -1,0 +1,17 @@
+// Storage on bun:sqlite: the event store, its schema and migrations, the data-dir lock.
+export { EventStore, SnapshotStore } from "./event-store.ts";
+export type {
+  StoreOptions,
+  Durability,
+  ReadOptions,
+  ReadAllOptions,
+  StreamSummary,
+  StreamsPage,
+  Snapshot,
+  FoldResult,
+  ScavengeResult,
+  StoreInfo,
+  CommittedAppend,
+  CommitListener,
+} from "./event-store.ts";
+export { storeFileName, lockFileName, schemaVersion, migrations } from "./schema.ts";

@@ -1,0 +1,50 @@
+// One writer per data dir. The lock is an exclusive transaction held on a small SQLite file for
+// the writer's whole life: SQLite's file locks are released by the kernel when a process dies
+// (no stale lock after kill -9), and SQLite also refuses a second connection in the same process.
+
+import { Database } from "bun:sqlite";
+import path from "node:path";
+import { StoreLockedError } from "../lib/index.ts";
+import { lockFileName } from "./schema.ts";
+
+export class DataDirLock {
+  private db: Database | null;
+
+  private constructor(db: Database) {
+    this.db = db;
+  }
+
+  static acquire(dataDir: string): DataDirLock {
+    const file = path.join(dataDir, lockFileName);
+    const db = new Database(file, { create: true });
+    try {
+      db.run("PRAGMA busy_timeout = 0");
+      db.run("PRAGMA locking_mode = EXCLUSIVE");
+      db.run("BEGIN EXCLUSIVE");
+      // Write to the lock file to take SQLite's exclusive lock on it, not only a reserved one.
+      db.run("CREATE TABLE IF NOT EXISTS holder (pid INTEGER, since INTEGER)");
+      db.run("DELETE FROM holder");
+      db.run("INSERT INTO holder VALUES (?, ?)", [process.pid, Date.now()]);
+    } catch (error) {
+      db.close();
+      if (isBusy(error)) throw new StoreLockedError(dataDir, "another edge-esdb process or store holds its lock");
+      throw error;
+    }
+    return new DataDirLock(db);
+  }
+
+  release(): void {
+    if (this.db === null) return;
+    try {
+      this.db.run("ROLLBACK");
+    } finally {
+      this.db.close();
+      this.db = null;
+    }
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+}

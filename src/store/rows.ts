@@ -1,0 +1,78 @@
+// Converting between SQLite rows and the domain's values.
+
+import type { DeletionState, JsonValue, RecordedEvent, StreamMetadata, StreamState } from "../events/index.ts";
+
+/** An events row as selected by EVENT_COLUMNS, in that order. */
+export type EventRow = [
+  position: number,
+  streamId: string,
+  version: number,
+  eventId: string,
+  type: string,
+  data: string | Uint8Array,
+  metadata: string | null,
+  contentType: string,
+  createdAt: number,
+];
+
+export const eventColumns = "position, stream_id, version, event_id, type, data, metadata, content_type, created_at";
+
+export const jsonContentType = "application/json";
+
+export function decodeData(data: string | Uint8Array, contentType: string): JsonValue | Uint8Array {
+  if (contentType === jsonContentType) return JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data)) as JsonValue;
+  return typeof data === "string" ? new TextEncoder().encode(data) : data;
+}
+
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  const contentType = row[7];
+  return {
+    id: row[3],
+    streamId: row[1],
+    version: row[2],
+    position: row[0],
+    type: row[4],
+    data: decodeData(row[5], contentType),
+    metadata: row[6] === null ? null : (JSON.parse(row[6]) as JsonValue),
+    contentType,
+    createdAt: new Date(row[8]),
+  };
+}
+
+/** A streams row as selected by STREAM_COLUMNS. */
+export type StreamRow = [
+  streamId: string,
+  lastVersion: number,
+  lastPosition: number,
+  truncateBefore: number,
+  deletion: number,
+  maxCount: number | null,
+  maxAgeMs: number | null,
+  metaTruncateBefore: number | null,
+];
+
+export const streamColumns = "stream_id, last_version, last_position, truncate_before, deletion, max_count, max_age_ms, meta_truncate_before";
+
+const deletionByCode: readonly DeletionState[] = ["none", "soft", "hard"];
+
+export function deletionCode(deletion: DeletionState): number {
+  return deletionByCode.indexOf(deletion);
+}
+
+export function toStreamState(row: StreamRow): StreamState {
+  return {
+    streamId: row[0],
+    lastVersion: row[1],
+    lastPosition: row[2],
+    truncateBefore: row[3],
+    deletion: deletionByCode[row[4]] ?? "none",
+  };
+}
+
+export function toStreamMetadata(row: StreamRow): StreamMetadata {
+  const metadata: StreamMetadata = {};
+  if (row[5] !== null) metadata.maxCount = row[5];
+  if (row[6] !== null) metadata.maxAgeMs = row[6];
+  if (row[7] !== null) metadata.truncateBefore = row[7];
+  return metadata;
+}
