@@ -36,7 +36,7 @@ export interface PreparedEvent {
   metadata: string | null;
   contentType: string;
   createdAtMs: number;
-  /** data plus metadata, encoded, in bytes. */
+  /** data plus metadata in bytes: exact near eventSizeBytesMax, else the UTF-16 length (a lower bound within 3x). */
   sizeBytes: number;
 }
 

@@ -67,39 +67,69 @@ export function validateExpectedVersion(expected: unknown): ExpectedVersion {
 
 /** Checks that a value is plain JSON (no undefined, functions, NaN, class instances, cycles). */
 export function validateJson(value: unknown, what: string): JsonValue {
-  checkJson(value, what, 0, "$");
+  // The fast walk builds no paths; only a failure walks again to say where.
+  if (!isPlainJson(value, 0)) describeJsonProblem(value, what, 0, "$");
   return value as JsonValue;
 }
 
-function checkJson(value: unknown, what: string, depth: number, path: string): void {
-  if (depth > jsonDepthMax) throw new InvalidArgumentError(`${what} nests deeper than ${jsonDepthMax} levels at ${path}`);
+function isPlainJson(value: unknown, depth: number): boolean {
+  if (depth > jsonDepthMax) return false;
   switch (typeof value) {
     case "string":
     case "boolean":
-      return;
+      return true;
     case "number":
-      if (!Number.isFinite(value)) throw new InvalidArgumentError(`${what} is not JSON: ${String(value)} at ${path}`);
-      return;
+      return Number.isFinite(value);
     case "object": {
-      if (value === null) return;
+      if (value === null) return true;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) checkJson(value[i], what, depth + 1, `${path}[${i}]`);
-        return;
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
       }
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) {
-        throw new InvalidArgumentError(`${what} is not JSON: a ${proto?.constructor?.name ?? "class"} instance at ${path}`);
-      }
+      if (proto !== Object.prototype && proto !== null) return false;
       for (const key in value) {
         const field = (value as Record<string, unknown>)[key];
         // JSON.stringify drops undefined fields, as every JS caller expects; that loses nothing.
-        if (field !== undefined) checkJson(field, what, depth + 1, `${path}.${key}`);
+        if (field !== undefined && !isPlainJson(field, depth + 1)) return false;
       }
-      return;
+      return true;
     }
     default:
-      throw new InvalidArgumentError(`${what} is not JSON: ${typeof value} at ${path}`);
+      return false;
   }
+}
+
+/** Throws the error for the first non-JSON part of a value that isPlainJson refused. */
+function describeJsonProblem(value: unknown, what: string, depth: number, path: string): void {
+  if (depth > jsonDepthMax) throw new InvalidArgumentError(`${what} nests deeper than ${jsonDepthMax} levels at ${path}`);
+  if (typeof value === "number" && !Number.isFinite(value)) throw new InvalidArgumentError(`${what} is not JSON: ${String(value)} at ${path}`);
+  if (typeof value === "object" && value !== null) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) describeJsonProblem(value[i], what, depth + 1, `${path}[${i}]`);
+      return;
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new InvalidArgumentError(`${what} is not JSON: a ${proto?.constructor?.name ?? "class"} instance at ${path}`);
+    }
+    for (const key in value) {
+      const field = (value as Record<string, unknown>)[key];
+      if (field !== undefined) describeJsonProblem(field, what, depth + 1, `${path}.${key}`);
+    }
+    return;
+  }
+  if (typeof value !== "string" && typeof value !== "boolean" && typeof value !== "number") {
+    throw new InvalidArgumentError(`${what} is not JSON: ${typeof value} at ${path}`);
+  }
+}
+
+/**
+ * The UTF-8 size of a string when it could matter for `limit`; below a third of the limit the
+ * exact count cannot change a verdict, so the UTF-16 length (a lower bound) stands in for it.
+ */
+export function utf8BytesNear(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : utf8Bytes(text);
 }
 
 function prepareEvent(input: unknown, index: number, context: PrepareContext): PreparedEvent {
@@ -129,7 +159,8 @@ function prepareEvent(input: unknown, index: number, context: PrepareContext): P
     }
   }
   const metadata = event.metadata === undefined || event.metadata === null ? null : JSON.stringify(validateJson(event.metadata, `event ${index} metadata`));
-  const sizeBytes = (typeof data === "string" ? utf8Bytes(data) : data.byteLength) + (metadata === null ? 0 : utf8Bytes(metadata));
+  const limit = limits.eventSizeBytesMax;
+  const sizeBytes = (typeof data === "string" ? utf8BytesNear(data, limit) : data.byteLength) + (metadata === null ? 0 : utf8BytesNear(metadata, limit));
   if (sizeBytes > limits.eventSizeBytesMax) {
     throw new TooLargeError(`event ${index} (data + metadata) in bytes`, "eventSizeBytesMax", limits.eventSizeBytesMax, sizeBytes);
   }
@@ -151,10 +182,15 @@ export function prepareEvents(events: unknown, context: PrepareContext): Prepare
     if (ids.has(event.id)) throw new InvalidArgumentError(`event ${i}: id ${event.id} appears twice in one append`);
     ids.add(event.id);
     totalBytes += event.sizeBytes;
+    prepared.push(event);
+  }
+  // Sizes below a third of the event limit are lower bounds; count exactly when it could matter.
+  if (totalBytes * 3 > limits.appendBytesMax) {
+    totalBytes = 0;
+    for (const e of prepared) totalBytes += (typeof e.data === "string" ? utf8Bytes(e.data) : e.data.byteLength) + (e.metadata === null ? 0 : utf8Bytes(e.metadata));
     if (totalBytes > limits.appendBytesMax) {
       throw new TooLargeError("one append's events in bytes", "appendBytesMax", limits.appendBytesMax, totalBytes);
     }
-    prepared.push(event);
   }
   return prepared;
 }

@@ -8,6 +8,8 @@ export function isUuid(value: unknown): value is string {
   return typeof value === "string" && uuidPattern.test(value);
 }
 
+const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 /** A UUID v7 (RFC 9562) from a millisecond time and at least 10 random bytes. */
 export function uuidV7(timeMs: number, random: Uint8Array): string {
   const bytes = new Uint8Array(16);
@@ -20,6 +22,6 @@ export function uuidV7(timeMs: number, random: Uint8Array): string {
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  for (const b of bytes) hex += hexByte[b] as string;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

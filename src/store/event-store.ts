@@ -265,7 +265,9 @@ export class EventStore {
     };
     let bytes = 0;
     for (const event of command.events) bytes += event.sizeBytes;
-    return committer.submit((attempt) => this.appendOperation(command, attempt), bytes);
+    // One event is one INSERT that either lands or not, then the stream's row: no savepoint.
+    // The stream row is written only after every insert succeeded.
+    return committer.submit((attempt) => this.appendOperation(command, attempt), { bytes, multiStatement: command.events.length > 1 });
   }
 
   /** Runs inside the group's transaction. Attempt 0 guesses that no id is stored yet. */
@@ -323,7 +325,7 @@ export class EventStore {
       const decision = decideDelete(command, this.loadStreamState(command.streamId));
       if (decision.kind === "rejected") throw decision.error;
       this.saveStreamState(decision.stream);
-    });
+    }, { multiStatement: false });
   }
 
   /** Sets a stream's retention (maxCount, maxAgeMs, truncateBefore); omitted fields are cleared. */
@@ -688,7 +690,7 @@ export class SnapshotStore {
         "INSERT OR REPLACE INTO snapshots (stream_id, version, data, metadata, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [streamId, version, encoded, encodedMetadata, contentType, createdAtMs],
       );
-    }, sizeBytes);
+    }, { bytes: sizeBytes, multiStatement: false });
     return { streamId, version, data, metadata: metadata ?? null, contentType, createdAt: new Date(createdAtMs) };
   }
 

@@ -18,6 +18,8 @@ export const retryWrite = Symbol("retry this write");
 interface Pending {
   operation: WriteOperation<unknown>;
   bytes: number;
+  /** A write of more than one statement runs in a savepoint, so a failure undoes it alone. */
+  multiStatement: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -56,13 +58,13 @@ export class GroupCommitter {
   }
 
   /** Queues a write; resolves after the transaction holding it is committed (and fsync'd). */
-  async submit<T>(operation: WriteOperation<T>, bytes = 0): Promise<T> {
+  async submit<T>(operation: WriteOperation<T>, options: { bytes?: number; multiStatement?: boolean } = {}): Promise<T> {
     while (this.queue.length >= limits.appendQueueCountMax) {
       await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
     }
     if (this.closed) throw new EdgeEsdbError("store_closed", "the store is closed");
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ operation, bytes, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ operation, bytes: options.bytes ?? 0, multiStatement: options.multiStatement ?? true, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -130,22 +132,27 @@ export class GroupCommitter {
   }
 
   private runOne(pending: Pending): { ok: true; value: unknown } | { ok: false; error: unknown } {
-    this.savepoint.run();
+    // A write of one statement needs no savepoint: SQLite undoes a failed statement itself, and
+    // such a write throws its typed errors before it writes. Savepoints cost two statements.
+    const savepoint = pending.multiStatement;
+    if (savepoint) this.savepoint.run();
     try {
       let value: unknown;
       try {
         value = pending.operation(0);
       } catch (error) {
         if (error !== retryWrite) throw error;
-        this.rollbackToSavepoint.run();
+        if (savepoint) this.rollbackToSavepoint.run();
         value = pending.operation(1);
       }
-      this.release.run();
+      if (savepoint) this.release.run();
       return { ok: true, value };
     } catch (error) {
       assert(error !== retryWrite, "a write retries at most once");
-      this.rollbackToSavepoint.run();
-      this.release.run();
+      if (savepoint) {
+        this.rollbackToSavepoint.run();
+        this.release.run();
+      }
       // A typed error fails this write alone. Anything else (I/O, full disk, a broken
       // invariant) fails the whole group: rethrow it.
       if (error instanceof EdgeEsdbError) return { ok: false, error };
