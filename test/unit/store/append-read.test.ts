@@ -1,0 +1,133 @@
+// Appends and reads as a user sees them: stored fields, atomic batches, paging both ways, the
+// global order and its server-side filters, stream listing, reopening.
+
+import { describe, expect, test } from "bun:test";
+import { event, tempStore } from "../../helpers/temp.ts";
+
+describe("append and read", () => {
+  test("a stored event has every field, and JSON data stays JSON in the file", async () => {
+    await using t = tempStore();
+    const id = "0190a8c4-7f4e-7a1b-8c3d-123456789abc";
+    const result = await t.store.append("order-1", "no_stream", [
+      { id, type: "OrderPlaced", data: { total: 42, lines: [{ sku: "a" }] }, metadata: { correlationId: "c-1" } },
+    ]);
+    expect(result).toEqual({ nextVersion: 0, position: 0 });
+    const [stored] = await t.store.read("order-1");
+    expect(stored).toEqual({
+      id,
+      streamId: "order-1",
+      version: 0,
+      position: 0,
+      type: "OrderPlaced",
+      data: { total: 42, lines: [{ sku: "a" }] },
+      metadata: { correlationId: "c-1" },
+      contentType: "application/json",
+      createdAt: expect.any(Date),
+    });
+    const raw = t.store.database.query("SELECT data, json_extract(data, '$.total') AS total FROM events").get() as { data: string; total: number };
+    expect(raw.total).toBe(42);
+  });
+
+  test("generated ids are UUID v7 and unique", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", Array.from({ length: 100 }, () => event()));
+    const ids = (await t.store.read("s")).map((e) => e.id);
+    expect(new Set(ids).size).toBe(100);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  test("bytes are stored as a blob with their content type", async () => {
+    await using t = tempStore();
+    const bytes = new Uint8Array([0, 1, 2, 254, 255]);
+    await t.store.append("b", "any", [{ type: "Blob", data: bytes, contentType: "image/png" }]);
+    const [stored] = await t.store.read("b");
+    expect(stored?.data).toEqual(bytes);
+    expect(stored?.contentType).toBe("image/png");
+  });
+
+  test("a multi-event append gets consecutive versions and positions and returns the last", async () => {
+    await using t = tempStore();
+    await t.store.append("a", "any", [event()]);
+    const result = await t.store.append("b", "no_stream", [event("x"), event("y"), event("z")]);
+    expect(result).toEqual({ nextVersion: 2, position: 3 });
+    const events = await t.store.read("b");
+    expect(events.map((e) => [e.version, e.position, e.type])).toEqual([[0, 1, "x"], [1, 2, "y"], [2, 3, "z"]]);
+  });
+
+  test("reads page forward and backward, from is inclusive", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", Array.from({ length: 10 }, (_, i) => event("E", { i })));
+    expect((await t.store.read("s", { from: 3, limit: 4 })).map((e) => e.version)).toEqual([3, 4, 5, 6]);
+    expect((await t.store.read("s", { direction: "backward", limit: 3 })).map((e) => e.version)).toEqual([9, 8, 7]);
+    expect((await t.store.read("s", { direction: "backward", from: 4, limit: 10 })).map((e) => e.version)).toEqual([4, 3, 2, 1, 0]);
+    expect(await t.store.read("s", { from: 10 })).toEqual([]);
+  });
+
+  test("$all is the global order across streams, inclusive, both directions", async () => {
+    await using t = tempStore();
+    await t.store.append("a", "any", [event("A1")]);
+    await t.store.append("b", "any", [event("B1")]);
+    await t.store.append("a", "any", [event("A2")]);
+    const all = await t.store.readAll();
+    expect(all.map((e) => [e.position, e.streamId, e.type])).toEqual([[0, "a", "A1"], [1, "b", "B1"], [2, "a", "A2"]]);
+    expect((await t.store.readAll({ fromPosition: 1, limit: 1 })).map((e) => e.type)).toEqual(["B1"]);
+    expect((await t.store.readAll({ direction: "backward" })).map((e) => e.position)).toEqual([2, 1, 0]);
+    expect((await t.store.readAll({ direction: "backward", fromPosition: 1 })).map((e) => e.position)).toEqual([1, 0]);
+  });
+
+  test("$all filters server-side by event type, stream prefix, stream pattern and payload", async () => {
+    await using t = tempStore();
+    await t.store.append("order-1", "any", [event("Placed", { customer: { country: "NL" }, total: 5 })]);
+    await t.store.append("order-2", "any", [event("Placed", { customer: { country: "DE" }, total: 7 })]);
+    await t.store.append("user-1", "any", [event("Registered", { country: "NL" })]);
+    await t.store.append("order_x", "any", [event("Shipped", {})]);
+    await t.store.append("order-10", "any", [event("Shipped", {})]);
+    const types = (f: object) => t.store.readAll({ filter: f }).then((es) => es.map((e) => e.streamId));
+    expect(await types({ eventTypes: ["Placed"] })).toEqual(["order-1", "order-2"]);
+    expect(await types({ eventTypes: ["Registered", "Shipped"] })).toEqual(["user-1", "order_x", "order-10"]);
+    expect(await types({ streamPrefix: "order-" })).toEqual(["order-1", "order-2", "order-10"]);
+    expect(await types({ streamPattern: "order-?" })).toEqual(["order-1", "order-2"]);
+    expect(await types({ streamPattern: "*-1*" })).toEqual(["order-1", "user-1", "order-10"]);
+    expect(await types({ payload: { "customer.country": "NL" } })).toEqual(["order-1"]);
+    expect(await types({ payload: { customer: { country: "DE" } } })).toEqual(["order-2"]);
+    expect(await types({ eventTypes: ["Placed"], payload: { total: 7 } })).toEqual(["order-2"]);
+  });
+
+  test("a payload filter fills its page even when matches are sparse", async () => {
+    await using t = tempStore();
+    for (let i = 0; i < 1000; i++) await t.store.append(`s-${i}`, "any", [event("E", { hit: i % 100 === 0 })]);
+    const hits = await t.store.readAll({ filter: { payload: { hit: true } }, limit: 5 });
+    expect(hits.map((e) => e.streamId)).toEqual(["s-0", "s-100", "s-200", "s-300", "s-400"]);
+  });
+
+  test("prefix filters treat GLOB characters literally", async () => {
+    await using t = tempStore();
+    await t.store.append("a*b-1", "any", [event()]);
+    await t.store.append("axb-1", "any", [event()]);
+    expect((await t.store.readAll({ filter: { streamPrefix: "a*b" } })).map((e) => e.streamId)).toEqual(["a*b-1"]);
+  });
+
+  test("streams() pages through streams with version and event count", async () => {
+    await using t = tempStore();
+    for (const id of ["c", "a", "b", "d"]) await t.store.append(id, "any", [event(), event()]);
+    const first = await t.store.streams({ limit: 3 });
+    expect(first).toEqual({
+      streams: [
+        { streamId: "a", version: 1, eventCount: 2 },
+        { streamId: "b", version: 1, eventCount: 2 },
+        { streamId: "c", version: 1, eventCount: 2 },
+      ],
+      next: "c",
+    });
+    expect(await t.store.streams({ after: "c", limit: 3 })).toEqual({ streams: [{ streamId: "d", version: 1, eventCount: 2 }], next: null });
+  });
+
+  test("everything survives a reopen, and positions continue", async () => {
+    await using t = tempStore({ durability: "full" });
+    await t.store.append("s", "any", [event(), event()]);
+    await t.store.close();
+    const store = t.reopen();
+    expect(await store.version("s")).toBe(1);
+    expect(await store.append("t", "any", [event()])).toEqual({ nextVersion: 0, position: 2 });
+  });
+});

@@ -1,0 +1,160 @@
+// Snapshots, folds, retention metadata and scavenge, the data-dir lock and read-only opening.
+
+import { describe, expect, test } from "bun:test";
+import { openStore, type RecordedEvent } from "../../../src/index.ts";
+import { event, rejection, tempStore } from "../../helpers/temp.ts";
+
+const sum = (total: number, e: RecordedEvent) => total + (e.data as { n: number }).n;
+
+describe("snapshots", () => {
+  test("save, load latest and by version, list, delete", async () => {
+    await using t = tempStore();
+    await t.store.append("acc", "any", Array.from({ length: 6 }, (_, i) => event("Deposited", { n: i })));
+    await t.store.snapshots.save("acc", 2, 3, { reason: "periodic" });
+    await t.store.snapshots.save("acc", 4, 10);
+    expect((await t.store.snapshots.load("acc")).version).toBe(4);
+    expect(await t.store.snapshots.load("acc", 2)).toMatchObject({ streamId: "acc", version: 2, data: 3, metadata: { reason: "periodic" } });
+    expect((await t.store.snapshots.list("acc")).map((s) => s.version)).toEqual([4, 2]);
+    await t.store.snapshots.delete("acc", 4);
+    expect((await t.store.snapshots.load("acc")).version).toBe(2);
+    expect((await rejection(t.store.snapshots.load("acc", 4))).code).toBe("not_found");
+    expect((await rejection(t.store.snapshots.delete("acc", 4))).code).toBe("not_found");
+  });
+
+  test("a snapshot must name a version the stream has", async () => {
+    await using t = tempStore();
+    expect((await rejection(t.store.snapshots.save("none", 0, {}))).code).toBe("stream_not_found");
+    await t.store.append("s", "any", [event()]);
+    expect((await rejection(t.store.snapshots.save("s", 5, {}))).message).toMatch(/last version is 0/);
+  });
+
+  test("bytes snapshots keep their bytes", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", [event()]);
+    await t.store.snapshots.save("s", 0, new Uint8Array([9, 8, 7]));
+    expect((await t.store.snapshots.load("s")).data).toEqual(new Uint8Array([9, 8, 7]));
+  });
+});
+
+describe("folds", () => {
+  test("fold runs the reducer over every event in order", async () => {
+    await using t = tempStore();
+    await t.store.append("acc", "any", Array.from({ length: 5 }, (_, i) => event("Deposited", { n: i + 1 })));
+    expect(await t.store.fold("acc", sum, 0)).toEqual({ state: 15, version: 4, streamExists: true });
+  });
+
+  test("fold of a stream never written gives the initial state and version -1", async () => {
+    await using t = tempStore();
+    expect(await t.store.fold("none", sum, 7)).toEqual({ state: 7, version: -1, streamExists: false });
+  });
+
+  test("fold pages through long streams", async () => {
+    await using t = tempStore();
+    for (let i = 0; i < 3; i++) await t.store.append("long", "any", Array.from({ length: 9000 }, () => event("D", { n: 1 })));
+    expect(await t.store.fold("long", sum, 0)).toEqual({ state: 27_000, version: 26_999, streamExists: true });
+  });
+
+  test("foldFromSnapshot starts from the latest snapshot and folds only what came after", async () => {
+    await using t = tempStore();
+    await t.store.append("acc", "any", Array.from({ length: 5 }, (_, i) => event("Deposited", { n: i + 1 })));
+    // A snapshot that disagrees with the events shows which were folded: 100 + 4 + 5.
+    await t.store.snapshots.save("acc", 2, 100);
+    expect(await t.store.foldFromSnapshot("acc", sum, 0)).toEqual({ state: 109, version: 4, streamExists: true });
+    await t.store.snapshots.delete("acc", 2);
+    expect((await t.store.foldFromSnapshot("acc", sum, 0)).state).toBe(15);
+  });
+});
+
+describe("retention and scavenge", () => {
+  test("maxCount keeps the newest events visible", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", Array.from({ length: 10 }, () => event()));
+    await t.store.setStreamMetadata("s", { maxCount: 3 });
+    expect((await t.store.read("s")).map((e) => e.version)).toEqual([7, 8, 9]);
+    expect((await t.store.readAll()).map((e) => e.version)).toEqual([7, 8, 9]);
+    expect((await t.store.streams()).streams[0]).toEqual({ streamId: "s", version: 9, eventCount: 3 });
+    expect(await t.store.getStreamMetadata("s")).toEqual({ maxCount: 3 });
+  });
+
+  test("truncateBefore hides lower versions; maxAgeMs hides old events", async () => {
+    let now = 1_000_000;
+    await using t = tempStore({ clock: () => now });
+    await t.store.append("s", "any", [event(), event()]);
+    now += 60_000;
+    await t.store.append("s", "any", [event(), event()]);
+    await t.store.setStreamMetadata("s", { truncateBefore: 1 });
+    expect((await t.store.read("s")).map((e) => e.version)).toEqual([1, 2, 3]);
+    await t.store.setStreamMetadata("s", { maxAgeMs: 30_000 });
+    expect((await t.store.read("s")).map((e) => e.version)).toEqual([2, 3]);
+    now += 60_000;
+    expect(await t.store.read("s")).toEqual([]);
+  });
+
+  test("scavenge reclaims what deletes and retention hid, and keeps the rest", async () => {
+    await using t = tempStore();
+    const big = { blob: "z".repeat(4000) };
+    await t.store.append("gone", "any", Array.from({ length: 500 }, () => event("Big", big)));
+    await t.store.append("kept", "any", Array.from({ length: 10 }, (_, i) => event("Small", { i })));
+    await t.store.append("trimmed", "any", Array.from({ length: 10 }, (_, i) => event("Small", { i })));
+    await t.store.snapshots.save("gone", 499, { total: 1 });
+    await t.store.setStreamMetadata("trimmed", { maxCount: 2 });
+    await t.store.delete("gone", "any", { hard: true });
+    const result = await t.store.scavenge();
+    expect(result.eventsRemoved).toBe(508);
+    expect(result.snapshotsRemoved).toBe(1);
+    expect(result.fileBytesAfter).toBeLessThan(result.fileBytesBefore / 2);
+    expect((await t.store.read("kept")).length).toBe(10);
+    expect((await t.store.read("trimmed")).map((e) => e.version)).toEqual([8, 9]);
+    // Lifting the retention after a scavenge does not bring back what was reclaimed.
+    await t.store.setStreamMetadata("trimmed", {});
+    expect((await t.store.read("trimmed")).map((e) => e.version)).toEqual([8, 9]);
+    // Positions never go back.
+    expect((await t.store.append("new", "any", [event()])).position).toBe(520);
+    expect((await t.store.scavenge()).eventsRemoved).toBe(0);
+  });
+});
+
+describe("the data dir", () => {
+  test("a second writer on the same data dir fails with store_locked, and the first keeps working", async () => {
+    await using t = tempStore();
+    let error: unknown;
+    try {
+      openStore({ dataDir: t.dir });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { code?: string }).code).toBe("store_locked");
+    await t.store.append("s", "any", [event()]);
+    expect(await t.store.version("s")).toBe(0);
+  });
+
+  test("another process cannot open it for writing either, but can read it read-only", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", [event("Seen")]);
+    const script = `
+      import { openStore } from ${JSON.stringify(new URL("../../../src/index.ts", import.meta.url).pathname)};
+      try { openStore({ dataDir: ${JSON.stringify(t.dir)} }); console.log("opened"); } catch (e) { console.log(e.code); }
+      const ro = openStore({ dataDir: ${JSON.stringify(t.dir)}, readOnly: true });
+      console.log((await ro.read("s"))[0].type);
+      try { await ro.append("s", "any", [{ type: "x", data: 1 }]); } catch (e) { console.log(e.code); }
+      await ro.close();`;
+    const child = Bun.spawnSync([process.execPath, "-e", script], { stderr: "pipe" });
+    expect(child.stdout.toString().trim().split("\n")).toEqual(["store_locked", "Seen", "read_only"]);
+  });
+
+  test("the lock goes with the store: close, then another opens it", async () => {
+    await using t = tempStore();
+    await t.store.close();
+    const again = t.reopen();
+    await again.append("s", "any", [event()]);
+    expect(await again.version("s")).toBe(0);
+  });
+
+  test("a closed store refuses calls with store_closed", async () => {
+    await using t = tempStore();
+    await t.store.close();
+    expect((await rejection(t.store.append("s", "any", [event()]))).code).toBe("store_closed");
+    expect((await rejection(t.store.read("s"))).code).toBe("store_closed");
+    t.reopen();
+  });
+});
