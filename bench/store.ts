@@ -38,7 +38,9 @@ async function rawInsertRate(seconds: number, batch: number, durability: "full" 
   const insertBatch = db.transaction((n: number) => {
     for (let i = 0; i < n; i++) {
       const stream = position % streams;
-      insert.run(position, `order-${stream}`, versions[stream]++, newId(), "OrderPlaced", payloadJson, null, "application/json", Date.now());
+      const version = versions[stream] ?? 0;
+      versions[stream] = version + 1;
+      insert.run(position, `order-${stream}`, version, newId(), "OrderPlaced", payloadJson, null, "application/json", Date.now());
       position++;
     }
   });

@@ -1,0 +1,34 @@
+// What every command needs: the resolved config and a way to open the store for inspection
+// (read-only) or for writing.
+
+import type { Command } from "commander";
+import { EventStore } from "../store/index.ts";
+import { loadConfig, type Config } from "./config.ts";
+
+export interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  durability?: string;
+  json?: boolean;
+}
+
+export async function configFor(command: Command, flags: Partial<Record<keyof Config, unknown>> = {}): Promise<Config> {
+  const options = command.optsWithGlobals() as GlobalOptions;
+  return loadConfig({
+    ...(options.config === undefined ? {} : { file: options.config }),
+    flags: { dataDir: options.dataDir, durability: options.durability, ...flags },
+  });
+}
+
+export function wantsJson(command: Command): boolean {
+  return (command.optsWithGlobals() as GlobalOptions).json === true;
+}
+
+/** Inspection opens the data dir read-only: it works beside a running daemon and changes nothing. */
+export function openForReading(config: Config): EventStore {
+  return EventStore.open({ dataDir: config.dataDir, readOnly: true });
+}
+
+export function openForWriting(config: Config): EventStore {
+  return EventStore.open({ dataDir: config.dataDir, durability: config.durability });
+}
