@@ -12,16 +12,14 @@ const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2,
 
 /** A UUID v7 (RFC 9562) from a millisecond time and at least 10 random bytes. */
 export function uuidV7(timeMs: number, random: Uint8Array): string {
-  const bytes = new Uint8Array(16);
-  let t = timeMs;
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = t % 256;
-    t = Math.floor(t / 256);
-  }
-  for (let i = 6; i < 16; i++) bytes[i] = random[i - 6] ?? 0;
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  let hex = "";
-  for (const b of bytes) hex += hexByte[b] as string;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // Written out byte by byte: this runs once per appended event, so no arrays or iterators.
+  const high = Math.floor(timeMs / 0x1_0000_0000);
+  const low = timeMs >>> 0;
+  const h = (byte: number | undefined): string => hexByte[(byte ?? 0) & 0xff] as string;
+  const r = random;
+  return (
+    h(high >>> 8) + h(high) + h(low >>> 24) + h(low >>> 16) + "-" + h(low >>> 8) + h(low) + "-" +
+    h(((r[0] ?? 0) & 0x0f) | 0x70) + h(r[1]) + "-" + h(((r[2] ?? 0) & 0x3f) | 0x80) + h(r[3]) + "-" +
+    h(r[4]) + h(r[5]) + h(r[6]) + h(r[7]) + h(r[8]) + h(r[9])
+  );
 }
