@@ -5,6 +5,13 @@
 export * from "./limits-raft.ts";
 export * from "./limits-wire.ts";
 
+/**
+ * Node ids (UTF-8 bytes): shared by raft and the wire. Declared here so that the copies in
+ * limits-raft.ts and limits-wire.ts cannot disagree through this module (a local export wins
+ * over `export *`).
+ */
+export const nodeIdBytesMax = 64;
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
