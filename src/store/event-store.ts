@@ -296,7 +296,7 @@ export class EventStore {
           position++;
           version++;
         }
-        this.saveStreamState(decision.stream);
+        if (streamRowChanges(stream, decision.stream)) this.saveStreamState(decision.stream);
         this.nextPosition = position;
         this.groupAppends.push({
           streamId: command.streamId,
@@ -534,7 +534,7 @@ export class EventStore {
 
   async info(): Promise<StoreInfo> {
     this.open();
-    const counts = this.db.query("SELECT (SELECT count(*) FROM streams WHERE deletion = 0 AND last_version >= 0) AS streams, (SELECT count(*) FROM events) AS events").get() as { streams: number; events: number };
+    const counts = this.db.query("SELECT (SELECT count(*) FROM streams s WHERE s.deletion = 0 AND EXISTS (SELECT 1 FROM events WHERE stream_id = s.stream_id)) AS streams, (SELECT count(*) FROM events) AS events").get() as { streams: number; events: number };
     const storeId = this.db.query("SELECT value FROM store_meta WHERE key = 'store_id'").get() as { value: string } | null;
     return {
       dataDir: this.dataDir,
@@ -632,7 +632,7 @@ export class EventStore {
   }
 
   private saveStreamState(stream: StreamState): void {
-    this.statements.upsertStream.run(stream.streamId, stream.lastVersion, stream.lastPosition, stream.truncateBefore, deletionCode(stream.deletion), this.clock());
+    this.statements.upsertStream.run(stream.streamId, stream.truncateBefore, deletionCode(stream.deletion), this.clock());
   }
 
   private lookupEventIds(command: AppendCommand): Array<StoredEventRef | null> {
@@ -744,10 +744,18 @@ function toSnapshot(row: SnapshotRow): Snapshot {
   };
 }
 
+/**
+ * True when an append must write the stream's row: a new stream, or one whose deletion state
+ * or truncation changes (written again after a soft delete). A plain append writes no row.
+ */
+function streamRowChanges(before: StreamState, after: StreamState): boolean {
+  return before.lastVersion < 0 && before.deletion === "none" ? true : before.deletion !== after.deletion || before.truncateBefore !== after.truncateBefore;
+}
+
 /** Events that deletes and retention leave visible, for a join of events e with streams s; the one ? is now in ms. */
 const retainedCondition = `e.version >= s.truncate_before
   AND (s.meta_truncate_before IS NULL OR e.version >= s.meta_truncate_before)
-  AND (s.max_count IS NULL OR e.version > s.last_version - s.max_count)
+  AND (s.max_count IS NULL OR e.version > (SELECT max(version) FROM events WHERE stream_id = s.stream_id) - s.max_count)
   AND (s.max_age_ms IS NULL OR e.created_at >= ? - s.max_age_ms)`;
 
 /** Events a reader may see: retained and not scavenged. */
@@ -756,14 +764,16 @@ const visibleCondition = `e.data IS NOT NULL AND ${retainedCondition}`;
 function prepareStatements(db: Database) {
   return {
     maxPosition: db.prepare("SELECT max(position) AS p FROM events"),
-    selectStream: db.prepare(`SELECT ${streamColumns} FROM streams WHERE stream_id = ?`),
-    listStreams: db.prepare(`SELECT ${streamColumns} FROM streams WHERE stream_id > ? AND deletion = 0 AND last_version >= 0 ORDER BY stream_id LIMIT ?`),
+    selectStream: db.prepare(`SELECT ${streamColumns} FROM streams s WHERE s.stream_id = ?`),
+    listStreams: db.prepare(
+      `SELECT ${streamColumns} FROM streams s WHERE s.stream_id > ? AND s.deletion = 0
+         AND EXISTS (SELECT 1 FROM events WHERE stream_id = s.stream_id) ORDER BY s.stream_id LIMIT ?`,
+    ),
     selectEventById: db.prepare("SELECT position, stream_id, version FROM events WHERE event_id = ?"),
     insertEvent: db.prepare(`INSERT INTO events (${eventColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     upsertStream: db.prepare(
-      `INSERT INTO streams (stream_id, last_version, last_position, truncate_before, deletion, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (stream_id) DO UPDATE SET last_version = excluded.last_version, last_position = excluded.last_position,
-         truncate_before = excluded.truncate_before, deletion = excluded.deletion, updated_at = excluded.updated_at`,
+      `INSERT INTO streams (stream_id, truncate_before, deletion, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (stream_id) DO UPDATE SET truncate_before = excluded.truncate_before, deletion = excluded.deletion, updated_at = excluded.updated_at`,
     ),
     setMetadata: db.prepare("UPDATE streams SET max_count = ?, max_age_ms = ?, meta_truncate_before = ? WHERE stream_id = ?"),
     readForward: db.prepare(`SELECT ${eventColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),

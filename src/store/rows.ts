@@ -51,7 +51,14 @@ export type StreamRow = [
   metaTruncateBefore: number | null,
 ];
 
-export const streamColumns = "stream_id, last_version, last_position, truncate_before, deletion, max_count, max_age_ms, meta_truncate_before";
+/**
+ * The columns of a StreamRow for a query over `streams s`: the last version and position come
+ * from the stream's newest event (one seek in events_by_stream), -1 when it has none.
+ */
+export const streamColumns = `s.stream_id,
+  coalesce((SELECT version FROM events WHERE stream_id = s.stream_id ORDER BY version DESC LIMIT 1), -1),
+  coalesce((SELECT position FROM events WHERE stream_id = s.stream_id ORDER BY version DESC LIMIT 1), -1),
+  s.truncate_before, s.deletion, s.max_count, s.max_age_ms, s.meta_truncate_before`;
 
 const deletionByCode: readonly DeletionState[] = ["none", "soft", "hard"];
 
