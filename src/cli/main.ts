@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from "commander";
 import { registerInspect } from "./commands/inspect.ts";
+import { registerSelfCheck } from "./commands/self-check.ts";
 import { registerServe } from "./commands/serve.ts";
 import { errorLine } from "./output.ts";
 import { version } from "./version.ts";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerInspect(program);
+  registerSelfCheck(program);
   return program;
 }
 
