@@ -3,7 +3,7 @@
 // here, with its type, default, environment variable and validation.
 
 import { existsSync } from "node:fs";
-import { InvalidArgumentError } from "../lib/index.ts";
+import { InvalidArgumentError, limits } from "../lib/index.ts";
 
 export interface Config {
   /** Where the store keeps its file. */
@@ -15,6 +15,12 @@ export interface Config {
   /** Optional TCP listener of the daemon; empty host for none. */
   host: string;
   port: number;
+  /** Bearer token TCP clients must send; required when host is not loopback. Empty for none. */
+  token: string;
+  /** Request bodies of the HTTP gateway at most, in bytes (413 beyond). */
+  bodyBytesMax: number;
+  /** A comment line on idle SSE live reads this often. */
+  sseHeartbeatIntervalMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -23,6 +29,9 @@ type Setting = {
   env: string;
   kind: "string" | "number" | "enum";
   values?: readonly string[];
+  /** For numbers: the range (default a TCP port's, 0 to 65535). */
+  min?: number;
+  max?: number;
 };
 
 export const settings: readonly Setting[] = [
@@ -31,6 +40,9 @@ export const settings: readonly Setting[] = [
   { key: "socket", env: "EDGE_ESDB_SOCKET", kind: "string" },
   { key: "host", env: "EDGE_ESDB_HOST", kind: "string" },
   { key: "port", env: "EDGE_ESDB_PORT", kind: "number" },
+  { key: "token", env: "EDGE_ESDB_TOKEN", kind: "string" },
+  { key: "bodyBytesMax", env: "EDGE_ESDB_BODY_BYTES_MAX", kind: "number", min: 1, max: limits.httpBodyBytesMax },
+  { key: "sseHeartbeatIntervalMs", env: "EDGE_ESDB_SSE_HEARTBEAT_INTERVAL_MS", kind: "number", min: 10, max: 3_600_000 },
   { key: "logLevel", env: "EDGE_ESDB_LOG_LEVEL", kind: "enum", values: ["debug", "info", "warn", "error"] },
 ];
 
@@ -40,6 +52,9 @@ export const defaultConfig: Config = {
   socket: "",
   host: "",
   port: 2113,
+  token: "",
+  bodyBytesMax: limits.httpBodyBytesDefault,
+  sseHeartbeatIntervalMs: limits.sseHeartbeatIntervalMsDefault,
   logLevel: "info",
 };
 
@@ -59,7 +74,9 @@ function coerce(setting: Setting, value: unknown, source: string): Config[keyof 
       return value;
     case "number": {
       const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${where} must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+      const min = setting.min ?? 0;
+      const max = setting.max ?? 65_535;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${where} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
       return n;
     }
     case "enum":

@@ -43,3 +43,20 @@ export const groupCommitBytesMax = 64 * MiB;
 export const appendQueueCountMax = 65_536;
 /** Subscription names: UTF-8 bytes. */
 export const subscriptionNameBytesMax = 200;
+
+// --------------------------------------------------------------- HTTP gateway (src/api)
+
+/** A request body, in bytes, by default (the `bodyBytesMax` setting); checked before parsing. */
+export const httpBodyBytesDefault = 8 * MiB;
+/** The `bodyBytesMax` setting at most: an append's events plus JSON and base64 overhead. */
+export const httpBodyBytesMax = 64 * MiB;
+/** A comment line on an idle SSE stream this often by default, so proxies keep it open. */
+export const sseHeartbeatIntervalMsDefault = 15_000;
+/** Events one SSE catch-up step reads at a time (the stream waits for the client between steps). */
+export const sseBatchCountMax = 512;
+/** Open SSE streams at most; beyond this, a live read gets 503 unavailable. */
+export const sseConnectionsMax = 1024;
+/** Shutdown waits this long for in-flight requests before closing connections. */
+export const httpShutdownMsMax = 3_000;
+/** Unix socket paths, in bytes (sun_path is 108 bytes on Linux, with its NUL). */
+export const unixSocketPathBytesMax = 107;

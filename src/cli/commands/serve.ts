@@ -1,31 +1,51 @@
-// `edge-esdb serve`: opens the store in single mode, logs one line when ready, runs until
-// SIGINT or SIGTERM, then closes cleanly (queued writes committed, WAL checkpointed) and exits 0.
+// `edge-esdb serve`: starts the node (single mode) and the HTTP gateway on its unix socket (and
+// TCP when a host is set), logs one line when both are ready, runs until SIGINT or SIGTERM, then
+// stops accepting, ends live reads, finishes in-flight requests, closes the store (queued writes
+// committed, WAL checkpointed) and exits 0.
 
 import type { Command } from "commander";
-import { configFor, openForWriting } from "../context.ts";
+import { defaultSocketPath, startGateway } from "../../api/index.ts";
+import { startNode } from "../../node/index.ts";
+import { configFor } from "../context.ts";
 import { version } from "../version.ts";
 
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .description("run the store on this device (single mode) until SIGINT or SIGTERM")
-    .option("--socket <path>", "unix socket of the HTTP gateway")
-    .option("--host <host>", "TCP host of the HTTP gateway")
-    .option("--port <port>", "TCP port of the HTTP gateway")
+    .description("run the store on this device (single mode) with its HTTP gateway until SIGINT or SIGTERM")
+    .option("--socket <path>", "unix socket of the HTTP gateway (env EDGE_ESDB_SOCKET; default $RUNTIME_DIRECTORY, $XDG_RUNTIME_DIR or the data dir, /edge-esdb.sock)")
+    .option("--host <host>", "TCP host of the HTTP gateway (env EDGE_ESDB_HOST; default none; not loopback needs a token)")
+    .option("--port <port>", "TCP port of the HTTP gateway (env EDGE_ESDB_PORT; default 2113)")
     .action(async (options: { socket?: string; host?: string; port?: string }, command: Command) => {
       const config = await configFor(command, { socket: options.socket, host: options.host, port: options.port });
       const stopped = new Promise<string>((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));
       });
-      const store = openForWriting(config);
-      const info = await store.info();
+      // Throws store_locked when another process has the data dir: never two writers.
+      const node = startNode({ dataDir: config.dataDir, durability: config.durability, version });
+      let gateway;
+      try {
+        gateway = await startGateway(node, {
+          socketPath: config.socket === "" ? defaultSocketPath(node.dataDir) : config.socket,
+          host: config.host,
+          port: config.port,
+          token: config.token,
+          bodyBytesMax: config.bodyBytesMax,
+          heartbeatIntervalMs: config.sseHeartbeatIntervalMs,
+        });
+      } catch (error) {
+        await node.close();
+        throw error;
+      }
       // Bun installs signal handlers on its event loop: let it turn once before saying ready, so
       // a supervisor that signals right after the ready line reaches our handler.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      console.log(`edge-esdb ${version} ready: mode single, data dir ${info.dataDir}, durability ${config.durability}, ${info.headPosition} events`);
+      const listeners = [`socket ${gateway.socketPath}`, ...(gateway.url === null ? [] : [`http ${gateway.url}`])].join(", ");
+      console.log(`edge-esdb ${version} ready: mode single, data dir ${node.dataDir}, ${listeners}, durability ${config.durability}, ${node.store.headPosition} events`);
       const signal = await stopped;
-      await store.close();
+      await gateway.stop();
+      await node.close();
       console.log(`edge-esdb stopped on ${signal}: store closed cleanly`);
     });
 }

@@ -1,0 +1,31 @@
+// What every handler gets: the request, its URL, the node, and the gateway's shared state.
+
+import type { EdgeNode } from "../node/index.ts";
+import type { LiveHub } from "./live.ts";
+import type { GatewayMetrics } from "./metrics.ts";
+
+export interface GatewaySettings {
+  /** Request bodies at most, in bytes; 413 beyond. */
+  bodyBytesMax: number;
+  /** A comment line on idle SSE streams this often. */
+  heartbeatIntervalMs: number;
+  /** Extra Prometheus text appended to /metrics (src/telemetry's registry plugs in here). */
+  metricsText?: () => string | Promise<string>;
+}
+
+export interface GatewayState {
+  node: EdgeNode;
+  settings: GatewaySettings;
+  metrics: GatewayMetrics;
+  live: LiveHub;
+  /** True once shutdown began: /health answers 503, new live reads are refused. */
+  stopping: boolean;
+}
+
+export interface Context {
+  request: Request;
+  url: URL;
+  state: GatewayState;
+  /** Lifts the server's idle timeout for this request (SSE streams stay open). */
+  keepOpen(): void;
+}

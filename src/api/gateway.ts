@@ -1,0 +1,145 @@
+// The HTTP gateway on Bun.serve: a unix socket (by default) and optionally TCP. TCP requests
+// carry a bearer token when one is configured, and a non-loopback host without a token is
+// refused at start. stop() stops accepting, ends live reads, waits for in-flight requests (up
+// to httpShutdownMsMax), then closes what is left; closing the node is the caller's step.
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import { existsSync, unlinkSync } from "node:fs";
+import type { Server } from "bun";
+import { InvalidArgumentError, limits } from "../lib/index.ts";
+import type { EdgeNode } from "../node/index.ts";
+import type { Context, GatewayState } from "./context.ts";
+import { HttpError, errorResponse } from "./http-error.ts";
+import { isLoopbackHost, prepareSocketPath } from "./listen.ts";
+import { LiveHub } from "./live.ts";
+import { GatewayMetrics } from "./metrics.ts";
+import { route } from "./router.ts";
+
+export interface GatewayOptions {
+  /** Unix socket path; empty or undefined for none. */
+  socketPath?: string;
+  /** TCP host; empty or undefined for no TCP listener. */
+  host?: string;
+  /** TCP port (0 picks a free one). */
+  port?: number;
+  /** Bearer token for TCP requests; required when the host is not loopback. */
+  token?: string;
+  bodyBytesMax?: number;
+  heartbeatIntervalMs?: number;
+  /** Extra Prometheus text for /metrics (src/telemetry plugs in here). */
+  metricsText?: () => string | Promise<string>;
+}
+
+export interface Gateway {
+  readonly socketPath: string | null;
+  /** `http://host:port` of the TCP listener, or null. */
+  readonly url: string | null;
+  readonly port: number | null;
+  /** Open SSE live reads. */
+  readonly liveCount: number;
+  stop(): Promise<void>;
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+export async function startGateway(node: EdgeNode, options: GatewayOptions = {}): Promise<Gateway> {
+  const socketPath = options.socketPath === undefined || options.socketPath === "" ? null : options.socketPath;
+  const host = options.host === undefined || options.host === "" ? null : options.host;
+  const token = options.token === undefined || options.token === "" ? null : options.token;
+  if (socketPath === null && host === null) throw new InvalidArgumentError("the gateway needs a unix socket or a TCP host to listen on");
+  if (host !== null && !isLoopbackHost(host) && token === null) {
+    throw new InvalidArgumentError(`host '${host}' is reachable from other machines: set a token (setting token, EDGE_ESDB_TOKEN) to serve TCP there`);
+  }
+  const bodyBytesMax = options.bodyBytesMax ?? limits.httpBodyBytesDefault;
+  if (!Number.isSafeInteger(bodyBytesMax) || bodyBytesMax < 1 || bodyBytesMax > limits.httpBodyBytesMax) {
+    throw new InvalidArgumentError(`bodyBytesMax must be from 1 to ${limits.httpBodyBytesMax} (httpBodyBytesMax), got ${bodyBytesMax}`);
+  }
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? limits.sseHeartbeatIntervalMsDefault;
+  const metrics = new GatewayMetrics();
+  const state: GatewayState = {
+    node,
+    settings: { bodyBytesMax, heartbeatIntervalMs, ...(options.metricsText === undefined ? {} : { metricsText: options.metricsText }) },
+    metrics,
+    live: new LiveHub(node, metrics, heartbeatIntervalMs),
+    stopping: false,
+  };
+  const tokenDigest = token === null ? null : digest(`Bearer ${token}`);
+  let inFlight = 0;
+  let idle: (() => void) | null = null;
+
+  async function handle(request: Request, server: Server<undefined>, tcp: boolean): Promise<Response> {
+    inFlight++;
+    let response: Response;
+    try {
+      if (tcp && tokenDigest !== null) {
+        const given = request.headers.get("authorization");
+        if (given === null || !timingSafeEqual(digest(given), tokenDigest)) {
+          throw new HttpError(401, "unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)", { "www-authenticate": 'Bearer realm="edge-esdb"' });
+        }
+      }
+      const ctx: Context = { request, url: new URL(request.url), state, keepOpen: () => server.timeout(request, 0) };
+      response = await route(ctx);
+    } catch (error) {
+      response = errorResponse(error);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    }
+    metrics.countResponse(response.status);
+    return response;
+  }
+
+  // Our own limit answers 413 with a JSON body; Bun's must never fire before it.
+  const bunBodyBytesMax = Number.MAX_SAFE_INTEGER;
+  const idleTimeoutSeconds = 60;
+  const servers: Array<Server<undefined>> = [];
+  try {
+    if (socketPath !== null) {
+      await prepareSocketPath(socketPath);
+      servers.push(Bun.serve({ maxRequestBodySize: bunBodyBytesMax, unix: socketPath, fetch: (request, server) => handle(request, server, false) }));
+    }
+    if (host !== null) {
+      servers.push(Bun.serve({ maxRequestBodySize: bunBodyBytesMax, idleTimeout: idleTimeoutSeconds, hostname: host, port: options.port ?? 2113, fetch: (request, server) => handle(request, server, true) }));
+    }
+  } catch (error) {
+    for (const server of servers) void server.stop(true);
+    state.live.endAll();
+    throw error;
+  }
+  const tcpServer = host === null ? null : (servers[servers.length - 1] as Server<undefined>);
+  const port = tcpServer?.port ?? null;
+  const urlHost = host === null ? null : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+
+  let stopping: Promise<void> | null = null;
+  async function stop(): Promise<void> {
+    state.stopping = true;
+    for (const server of servers) void server.stop(false);
+    state.live.endAll();
+    if (inFlight > 0) {
+      await Promise.race([new Promise<void>((resolve) => (idle = resolve)), Bun.sleep(limits.httpShutdownMsMax)]);
+    }
+    await Promise.all(servers.map((server) => server.stop(true)));
+    if (socketPath !== null && existsSync(socketPath)) {
+      try {
+        unlinkSync(socketPath);
+      } catch {
+        // Gone already, or not ours to remove.
+      }
+    }
+  }
+
+  return {
+    socketPath,
+    url: urlHost === null ? null : `http://${urlHost}:${port}`,
+    port,
+    get liveCount() {
+      return state.live.size;
+    },
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}
