@@ -1,0 +1,172 @@
+// RawNode: the core's public face (as etcd's rawnode.go). The caller feeds it messages, ticks,
+// proposals and requests, and drives it with the Ready/advance protocol: take ready(), persist
+// its snapshot, entries and hard state (fsync when mustSync), send its messages, apply its
+// committed entries, serve its read states, then advance(). One Ready is out at a time.
+
+import { assert, limits } from "../lib/index.ts";
+import type { ConfChange } from "./conf-change.ts";
+import type { Progress } from "./progress.ts";
+import { Raft, type RaftConfig } from "./raft.ts";
+import type { ConfState, HardState, Message, NodeId, Ready, SoftState } from "./types.ts";
+import { isHardStateEqual } from "./types.ts";
+
+export class RawNode {
+  private readonly raft: Raft;
+  private prevHardState: HardState;
+  private prevSoftState: SoftState;
+  private outstanding: Ready | null = null;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevHardState = config.storage.initialState().hardState;
+    this.prevSoftState = this.softState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  tick(): void {
+    this.assertNoReady("tick");
+    this.raft.tick();
+  }
+
+  /** A message from another node. Messages of local types are refused (they never travel). */
+  step(m: Message): void {
+    this.assertNoReady("step");
+    if (m.type === "hup" || m.type === "beat" || m.type === "checkQuorum" || m.type === "propose") return;
+    if (m.to !== this.raft.id || m.from === this.raft.id) return;
+    this.raft.step(m);
+  }
+
+  /** Proposes application data (leader only); returns the entry's index. Throws not_leader. */
+  propose(data: Uint8Array): number {
+    this.assertNoReady("propose");
+    return this.raft.propose(data);
+  }
+
+  /** Proposes one membership change (leader only); returns the entry's index. */
+  proposeConfChange(change: ConfChange): number {
+    this.assertNoReady("proposeConfChange");
+    return this.raft.proposeConfChange(change);
+  }
+
+  /** Asks for a linearizable read point; the answer comes as a ReadState with this context. */
+  readIndex(context: Uint8Array): void {
+    this.assertNoReady("readIndex");
+    this.raft.readIndex(context);
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.assertNoReady("transferLeadership");
+    this.raft.transferLeadership(to);
+  }
+
+  /** Starts an election now (tests, and a lone node that wants to lead at once). */
+  campaign(): void {
+    this.assertNoReady("campaign");
+    this.raft.campaign();
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    if (r.msgs.length > 0 || r.readStates.length > 0) return true;
+    if (!isHardStateEqual(this.hardState(), this.prevHardState)) return true;
+    if (!isSoftStateEqual(this.softState(), this.prevSoftState)) return true;
+    if (r.log.pendingSnapshot() !== null) return true;
+    if (r.log.unstableEntries().length > 0) return true;
+    return r.log.hasNextCommittedEntries(this.applyLimit());
+  }
+
+  ready(): Ready {
+    assert(this.outstanding === null, "ready() again before advance()");
+    const r = this.raft;
+    const hard = this.hardState();
+    const soft = this.softState();
+    const hardChanged = !isHardStateEqual(hard, this.prevHardState);
+    const entries = r.log.unstableEntries();
+    const rd: Ready = {
+      softState: isSoftStateEqual(soft, this.prevSoftState) ? null : soft,
+      hardState: hardChanged ? hard : null,
+      entries,
+      snapshot: r.log.pendingSnapshot(),
+      committedEntries: r.log.nextCommittedEntries(limits.committedEntriesPerReadyBytesMax, this.applyLimit()),
+      messages: r.msgs,
+      readStates: r.readStates,
+      mustSync:
+        entries.length > 0 || (hardChanged && (hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote)),
+    };
+    r.msgs = [];
+    r.readStates = [];
+    this.outstanding = rd;
+    return rd;
+  }
+
+  advance(): void {
+    const rd = this.outstanding;
+    assert(rd !== null, "advance() without a ready()");
+    this.outstanding = null;
+    const r = this.raft;
+    if (rd.hardState !== null) this.prevHardState = rd.hardState;
+    if (rd.softState !== null) this.prevSoftState = rd.softState;
+    const last = rd.entries[rd.entries.length - 1];
+    if (last !== undefined) r.log.stableTo(last.index, last.term);
+    if (rd.snapshot !== null) r.log.stableSnapshotTo(rd.snapshot.metadata.index);
+    const applied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (applied !== undefined && applied.index > r.log.applied) {
+      r.log.appliedTo(applied.index, r.bugs.applyBeforeCommit === true);
+    }
+    r.confs.compactTo(Math.min(r.log.applied, r.log.committed));
+  }
+
+  /** The configuration as of the last applied entry: what a snapshot taken now must record. */
+  appliedConfState(): ConfState {
+    return this.raft.confStateAt(this.raft.log.applied);
+  }
+
+  appliedIndex(): number {
+    return this.raft.log.applied;
+  }
+
+  /** The latest configuration in the log (committed or not), which this node acts on. */
+  confState(): ConfState {
+    return this.raft.confs.latest();
+  }
+
+  softState(): SoftState {
+    return { leader: this.raft.leader, role: this.raft.role };
+  }
+
+  hardState(): HardState {
+    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+  }
+
+  /** Leader only: what it knows of a member's log (for deciding when to promote a learner). */
+  progress(id: NodeId): Readonly<Progress> | undefined {
+    return this.raft.progress.get(id);
+  }
+
+  lastIndex(): number {
+    return this.raft.log.lastIndex();
+  }
+
+  /** Test-only view of the core, for the paper's scenario tests and the simulator's checkers. */
+  get raftForTesting(): Raft {
+    return this.raft;
+  }
+
+  private applyLimit(): number {
+    const log = this.raft.log;
+    if (this.raft.bugs.applyBeforeCommit === true) return log.lastIndex();
+    return log.committed;
+  }
+
+  private assertNoReady(what: string): void {
+    assert(this.outstanding === null, `${what}() between ready() and advance()`);
+  }
+}
+
+function isSoftStateEqual(a: SoftState, b: SoftState): boolean {
+  return a.leader === b.leader && a.role === b.role;
+}
+
