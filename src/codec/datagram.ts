@@ -1,0 +1,106 @@
+// The UDP side of the codec: seals messages into single-datagram frames (tagged with the UDP key,
+// numbered with the sender's growing sequence) and opens received datagrams, checking in order:
+// header and lengths, cluster id, tag (current or previous secret), replay window, message type,
+// CBOR well-formedness, the type's validator. A dropped datagram is counted with its reason.
+
+import { assert } from "../lib/index.ts";
+import { udpFrameBytesMax } from "../lib/limits-wire.ts";
+import { decodeCbor, encodeCbor } from "./cbor.ts";
+import type { Clock, DropCounter } from "./drops.ts";
+import type { DropReason } from "./frame.ts";
+import { frameBody, nodeIdBytes, readHeader, sameClusterId, sealFrame, verifyFrameTag } from "./frame.ts";
+import { verifyingKeys, type ClusterKeys } from "./keys.ts";
+import type { Message, MessageRegistry } from "./registry.ts";
+import { ReplayWindows, udpSequenceStart } from "./replay-window.ts";
+
+export interface CodecOptions {
+  nodeId: string;
+  keys: ClusterKeys;
+  registry: MessageRegistry;
+  drops: DropCounter;
+  /** Wall clock (ms); UDP sequences start from it. */
+  now?: Clock;
+}
+
+export type OpenResult =
+  | { readonly ok: true; readonly sender: string; readonly message: Message }
+  | { readonly ok: false; readonly reason: DropReason; readonly sender?: string; readonly version?: number };
+
+export class DatagramCodec {
+  readonly nodeId: string;
+  readonly replay = new ReplayWindows();
+  private readonly keys: ClusterKeys;
+  private readonly registry: MessageRegistry;
+  private readonly drops: DropCounter;
+  private readonly senderBytes: Uint8Array;
+  private nextSequence: number;
+
+  constructor(options: CodecOptions) {
+    this.nodeId = options.nodeId;
+    this.keys = options.keys;
+    this.registry = options.registry;
+    this.drops = options.drops;
+    this.senderBytes = nodeIdBytes(options.nodeId);
+    this.nextSequence = udpSequenceStart((options.now ?? Date.now)());
+  }
+
+  /** The sequence the next sealed datagram gets (told to peers in TCP handshakes). */
+  get sequence(): number {
+    return this.nextSequence;
+  }
+
+  /**
+   * The datagram for a message, or null when its frame would exceed udpFrameBytesMax (send it
+   * over TCP instead). The message must be registered and valid: anything else is a bug here.
+   */
+  seal(message: Message, encodedBody: Uint8Array = encodeCbor(message.body)): Uint8Array | null {
+    assert(this.registry.isValid(message), `message of type ${message.type} is registered and valid`);
+    const frame = sealFrame(
+      { type: message.type, clusterId: this.keys.clusterId, sequence: this.nextSequence, sender: this.nodeId, body: encodedBody },
+      this.keys.current.udp,
+      this.senderBytes,
+    );
+    if (frame.length > udpFrameBytesMax) return null;
+    this.nextSequence += 1;
+    return frame;
+  }
+
+  /** Opens a datagram; a drop is counted (per claimed sender, or the address) and returned. */
+  open(datagram: Uint8Array, address?: string): OpenResult {
+    const result = this.check(datagram);
+    if (!result.ok) {
+      this.drops.drop({
+        peer: result.sender ?? address ?? "unknown",
+        reason: result.reason,
+        ...(result.version === undefined ? {} : { version: result.version }),
+        ...(address === undefined ? {} : { address }),
+      });
+      return result.sender === undefined ? { ok: false, reason: result.reason } : { ok: false, reason: result.reason, sender: result.sender };
+    }
+    return result;
+  }
+
+  private check(datagram: Uint8Array): OpenResult {
+    const read = readHeader(datagram, udpFrameBytesMax);
+    if (!read.ok) return read;
+    const header = read.header;
+    const sender = header.sender;
+    if (datagram.length < header.frameLength) return { ok: false, reason: "truncated", sender };
+    if (datagram.length > header.frameLength) return { ok: false, reason: "length_mismatch", sender };
+    if (!sameClusterId(header, this.keys.clusterId)) return { ok: false, reason: "wrong_cluster", sender };
+    if (!verifyFrameTag(datagram, header, verifyingKeys(this.keys, "udp"))) return { ok: false, reason: "bad_tag", sender };
+    if (!this.replay.check(sender, header.sequence)) return { ok: false, reason: "replayed", sender };
+    this.replay.accept(sender, header.sequence);
+    return decodeMessage(this.registry, header.type, frameBody(datagram, header), sender);
+  }
+}
+
+/** The message in a verified frame's body: its type must be registered and its body valid. */
+export function decodeMessage(registry: MessageRegistry, type: number, body: Uint8Array, sender: string): OpenResult {
+  const messageType = registry.get(type);
+  if (messageType === undefined) return { ok: false, reason: "unknown_type", sender };
+  const decoded = decodeCbor(body);
+  if (decoded === null) return { ok: false, reason: "malformed_body", sender };
+  if (!messageType.validate(decoded.value)) return { ok: false, reason: "invalid_body", sender };
+  return { ok: true, sender, message: { type, body: decoded.value } };
+}

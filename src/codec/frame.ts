@@ -1,0 +1,197 @@
+// The frame: one format for UDP datagrams and TCP streams. Big-endian layout:
+//
+//   0  magic "EESD"            4 bytes
+//   4  protocol version        u8
+//   5  flags                   u8 (0; any other value is malformed)
+//   6  message type            u16
+//   8  cluster id              8 bytes (hash of the cluster name)
+//  16  sequence                u64, at most 2^53 - 1 (UDP: per sender, see replay-window.ts;
+//                              TCP: per connection and direction, from 1)
+//  24  body length             u32
+//  28  sender node id length   u8
+//  29  sender node id          UTF-8, 1..nodeIdBytesMax bytes
+//   .  body                    CBOR, body length bytes
+//   .  tag                     HMAC-SHA256 over every byte before it, 32 bytes
+//
+// Lengths are checked before anything is decoded or any tag computed; the body is decoded only
+// after its tag verified.
+
+import { assert } from "../lib/index.ts";
+import { nodeIdBytesMax } from "../lib/limits-wire.ts";
+import { clusterIdBytes, hmac, tagBytes, tagsEqual } from "./keys.ts";
+
+export const frameMagic = new Uint8Array([0x45, 0x45, 0x53, 0x44]); // "EESD"
+/** The protocol version this node speaks (and sends). */
+export const protocolVersion = 1;
+/** Versions this node can read. A rolling upgrade adds the next one here before sending it. */
+export const protocolVersionsSupported: readonly number[] = [1];
+export const fixedHeaderBytes = 29;
+/** Bytes a frame adds around its body, at most (header, longest node id, tag). */
+export const frameOverheadBytesMax = fixedHeaderBytes + nodeIdBytesMax + tagBytes;
+
+/** Why a frame was dropped. Stable names: they are counted and logged. */
+export type DropReason =
+  | "truncated"
+  | "bad_magic"
+  | "unsupported_version"
+  | "bad_header"
+  | "oversized"
+  | "length_mismatch"
+  | "wrong_cluster"
+  | "bad_tag"
+  | "replayed"
+  | "unknown_type"
+  | "malformed_body"
+  | "invalid_body"
+  | "wrong_sender"
+  | "handshake_failed";
+
+export const dropReasons: readonly DropReason[] = [
+  "truncated",
+  "bad_magic",
+  "unsupported_version",
+  "bad_header",
+  "oversized",
+  "length_mismatch",
+  "wrong_cluster",
+  "bad_tag",
+  "replayed",
+  "unknown_type",
+  "malformed_body",
+  "invalid_body",
+  "wrong_sender",
+  "handshake_failed",
+];
+
+export interface FrameFields {
+  readonly type: number;
+  readonly clusterId: Uint8Array;
+  readonly sequence: number;
+  readonly sender: string;
+  readonly body: Uint8Array;
+}
+
+export interface FrameHeader {
+  readonly version: number;
+  readonly type: number;
+  readonly clusterId: Uint8Array;
+  readonly sequence: number;
+  readonly bodyLength: number;
+  readonly sender: string;
+  /** Offset of the body in the frame. */
+  readonly bodyOffset: number;
+  /** Bytes of the whole frame, tag included. */
+  readonly frameLength: number;
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+export function nodeIdBytes(nodeId: string): Uint8Array {
+  const bytes = textEncoder.encode(nodeId);
+  assert(bytes.length >= 1 && bytes.length <= nodeIdBytesMax, `node id is 1..${nodeIdBytesMax} UTF-8 bytes`);
+  return bytes;
+}
+
+export function isValidNodeId(nodeId: unknown): nodeId is string {
+  if (typeof nodeId !== "string" || nodeId.length === 0) return false;
+  const length = textEncoder.encode(nodeId).length;
+  return length <= nodeIdBytesMax;
+}
+
+/** Builds a frame and tags it with the key. */
+export function sealFrame(fields: FrameFields, key: Uint8Array, senderBytes = nodeIdBytes(fields.sender)): Uint8Array {
+  assert(fields.clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
+  assert(Number.isSafeInteger(fields.sequence) && fields.sequence >= 0, "sequence is a u53");
+  assert(Number.isInteger(fields.type) && fields.type >= 0 && fields.type <= 0xffff, "type is a u16");
+  const bodyOffset = fixedHeaderBytes + senderBytes.length;
+  const tagOffset = bodyOffset + fields.body.length;
+  const frame = new Uint8Array(tagOffset + tagBytes);
+  const view = new DataView(frame.buffer);
+  frame.set(frameMagic, 0);
+  view.setUint8(4, protocolVersion);
+  view.setUint8(5, 0);
+  view.setUint16(6, fields.type);
+  frame.set(fields.clusterId, 8);
+  view.setUint32(16, Math.floor(fields.sequence / 0x1_0000_0000));
+  view.setUint32(20, fields.sequence >>> 0);
+  view.setUint32(24, fields.body.length);
+  view.setUint8(28, senderBytes.length);
+  frame.set(senderBytes, fixedHeaderBytes);
+  frame.set(fields.body, bodyOffset);
+  frame.set(hmac(key, frame.subarray(0, tagOffset)), tagOffset);
+  return frame;
+}
+
+export type HeaderResult =
+  | { readonly ok: true; readonly header: FrameHeader }
+  | { readonly ok: false; readonly reason: DropReason; readonly sender?: string; readonly version?: number };
+
+/**
+ * Reads and checks a frame's header from the first bytes of `bytes` (which may hold less than
+ * the whole frame on a stream: frameLength says how much to wait for). Checks magic, version,
+ * flags, the node id and the body length against bodyBytesMax; decodes nothing else.
+ */
+export function readHeader(bytes: Uint8Array, bodyBytesMax: number): HeaderResult {
+  if (bytes.length < fixedHeaderBytes) return { ok: false, reason: "truncated" };
+  for (let i = 0; i < frameMagic.length; i++) {
+    if (bytes[i] !== frameMagic[i]) return { ok: false, reason: "bad_magic" };
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const version = view.getUint8(4);
+  const senderLength = view.getUint8(28);
+  const senderEnd = fixedHeaderBytes + senderLength;
+  const sender = senderLength >= 1 && senderLength <= nodeIdBytesMax && bytes.length >= senderEnd
+    ? decodeNodeId(bytes.subarray(fixedHeaderBytes, senderEnd))
+    : null;
+  if (!protocolVersionsSupported.includes(version)) {
+    return sender === null ? { ok: false, reason: "unsupported_version", version } : { ok: false, reason: "unsupported_version", version, sender };
+  }
+  if (view.getUint8(5) !== 0 || senderLength < 1 || senderLength > nodeIdBytesMax) return { ok: false, reason: "bad_header" };
+  if (bytes.length < senderEnd) return { ok: false, reason: "truncated" };
+  if (sender === null) return { ok: false, reason: "bad_header" };
+  const sequenceHigh = view.getUint32(16);
+  if (sequenceHigh > 0x1f_ffff) return { ok: false, reason: "bad_header", sender };
+  const bodyLength = view.getUint32(24);
+  if (bodyLength > bodyBytesMax) return { ok: false, reason: "oversized", sender };
+  return {
+    ok: true,
+    header: {
+      version,
+      type: view.getUint16(6),
+      clusterId: bytes.subarray(8, 16),
+      sequence: sequenceHigh * 0x1_0000_0000 + view.getUint32(20),
+      bodyLength,
+      sender,
+      bodyOffset: senderEnd,
+      frameLength: senderEnd + bodyLength + tagBytes,
+    },
+  };
+}
+
+function decodeNodeId(bytes: Uint8Array): string | null {
+  try {
+    return textDecoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+export function sameClusterId(header: FrameHeader, clusterId: Uint8Array): boolean {
+  for (let i = 0; i < clusterIdBytes; i++) if (header.clusterId[i] !== clusterId[i]) return false;
+  return true;
+}
+
+/** True when the frame's tag verifies with one of the keys. `frame` is exactly one frame. */
+export function verifyFrameTag(frame: Uint8Array, header: FrameHeader, keys: readonly Uint8Array[]): boolean {
+  assert(frame.length === header.frameLength, "verify one whole frame");
+  const tagOffset = header.frameLength - tagBytes;
+  const signed = frame.subarray(0, tagOffset);
+  const tag = frame.subarray(tagOffset);
+  for (const key of keys) if (tagsEqual(hmac(key, signed), tag)) return true;
+  return false;
+}
+
+export function frameBody(frame: Uint8Array, header: FrameHeader): Uint8Array {
+  return frame.subarray(header.bodyOffset, header.bodyOffset + header.bodyLength);
+}

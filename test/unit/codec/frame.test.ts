@@ -1,0 +1,242 @@
+// Frames over UDP: round trips, every reason a datagram is dropped, drop counting and its
+// once-a-minute log, protocol version refusal, and key rotation with two secrets.
+
+import { describe, expect, test } from "bun:test";
+import {
+  DatagramCodec,
+  encodeCbor,
+  fixedHeaderBytes,
+  readHeader,
+  sealFrame,
+  protocolVersion,
+  type DropReason,
+} from "../../../src/codec/index.ts";
+import { udpFrameBytesMax } from "../../../src/lib/limits-wire.ts";
+import { keys, pingType, recordingDrops, secretA, secretB, testRegistry, TestClock } from "./fixtures.ts";
+
+function pair(senderKeys = keys(), receiverKeys = keys()) {
+  const clock = new TestClock();
+  const sent = recordingDrops(clock);
+  const received = recordingDrops(clock);
+  const registry = testRegistry();
+  const a = new DatagramCodec({ nodeId: "node-a", keys: senderKeys, registry, drops: sent.drops, now: clock.now });
+  const b = new DatagramCodec({ nodeId: "node-b", keys: receiverKeys, registry, drops: received.drops, now: clock.now });
+  return { a, b, clock, drops: received.drops, lines: received.lines };
+}
+
+function ping(n = 1, text = "hello") {
+  return { type: pingType.id, body: { n, text } };
+}
+
+function expectDrop(result: ReturnType<DatagramCodec["open"]>, reason: DropReason) {
+  expect(result.ok).toBe(false);
+  if (!result.ok) expect(result.reason).toBe(reason);
+}
+
+/** A frame with a valid UDP tag around any body bytes and type (what only a key holder can make). */
+function signed(type: number, body: Uint8Array, sequence: number, k = keys()) {
+  return sealFrame({ type, clusterId: k.clusterId, sequence, sender: "node-a", body }, k.current.udp);
+}
+
+describe("udp frames", () => {
+  test("a message round-trips with its sender and body", () => {
+    const { a, b } = pair();
+    const frame = a.seal(ping(7, "héllo wörld"));
+    expect(frame).not.toBeNull();
+    const opened = b.open(frame as Uint8Array);
+    expect(opened).toEqual({ ok: true, sender: "node-a", message: { type: pingType.id, body: { n: 7, text: "héllo wörld" } } });
+  });
+
+  test("the header carries magic, version, type, cluster id, sequence, length and sender", () => {
+    const { a } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    const read = readHeader(frame, udpFrameBytesMax);
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    expect(new TextDecoder().decode(frame.subarray(0, 4))).toBe("EESD");
+    expect(read.header.version).toBe(protocolVersion);
+    expect(read.header.type).toBe(pingType.id);
+    expect(read.header.clusterId).toEqual(keys().clusterId);
+    expect(read.header.sender).toBe("node-a");
+    expect(read.header.bodyLength).toBe(encodeCbor({ n: 1, text: "hello" }).length);
+    expect(read.header.frameLength).toBe(frame.length);
+    expect(frame.length).toBe(fixedHeaderBytes + "node-a".length + read.header.bodyLength + 32);
+  });
+
+  test("sequences grow by one per datagram, from the run's start time", () => {
+    const { a } = pair();
+    const first = readHeader(a.seal(ping()) as Uint8Array, udpFrameBytesMax);
+    const second = readHeader(a.seal(ping()) as Uint8Array, udpFrameBytesMax);
+    if (!first.ok || !second.ok) throw new Error("headers");
+    expect(second.header.sequence).toBe(first.header.sequence + 1);
+    expect(first.header.sequence).toBeGreaterThan(2 ** 40);
+  });
+
+  test("a message too large for one datagram is not sealed for UDP", () => {
+    const { a } = pair();
+    expect(a.seal(ping(1, "x".repeat(udpFrameBytesMax)))).toBeNull();
+  });
+
+  test("sealing an invalid or unregistered message is a programmer error", () => {
+    const { a } = pair();
+    expect(() => a.seal({ type: pingType.id, body: { n: -1, text: "x" } })).toThrow(/registered and valid/);
+    expect(() => a.seal({ type: 999, body: {} })).toThrow(/registered and valid/);
+  });
+});
+
+describe("every drop reason", () => {
+  test("truncated: shorter than the fixed header, or than the header's lengths say", () => {
+    const { a, b } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    expectDrop(b.open(frame.subarray(0, 10)), "truncated");
+    expectDrop(b.open(frame.subarray(0, frame.length - 1)), "truncated");
+  });
+
+  test("length_mismatch: more bytes than the header's lengths say", () => {
+    const { a, b } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    const longer = new Uint8Array(frame.length + 3);
+    longer.set(frame);
+    expectDrop(b.open(longer), "length_mismatch");
+  });
+
+  test("bad_magic", () => {
+    const { a, b } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    frame[0] = 0x00;
+    expectDrop(b.open(frame), "bad_magic");
+  });
+
+  test("bad_header: non-zero flags, an empty or invalid node id, a sequence beyond 2^53", () => {
+    const { a, b } = pair();
+    const flags = a.seal(ping()) as Uint8Array;
+    flags[5] = 1;
+    expectDrop(b.open(flags), "bad_header");
+    const emptyId = a.seal(ping()) as Uint8Array;
+    emptyId[28] = 0;
+    expectDrop(b.open(emptyId), "bad_header");
+    const badUtf8 = a.seal(ping()) as Uint8Array;
+    badUtf8[fixedHeaderBytes] = 0xff;
+    expectDrop(b.open(badUtf8), "bad_header");
+    const bigSequence = a.seal(ping()) as Uint8Array;
+    bigSequence[16] = 0xff;
+    expectDrop(b.open(bigSequence), "bad_header");
+  });
+
+  test("oversized: a body length over the limit is refused before anything else is read", () => {
+    const { a, b } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    new DataView(frame.buffer).setUint32(24, udpFrameBytesMax + 1);
+    expectDrop(b.open(frame), "oversized");
+  });
+
+  test("wrong_cluster: a frame of another cluster name", () => {
+    const { a, b } = pair(keys(secretA, null, "other-cluster"), keys());
+    expectDrop(b.open(a.seal(ping()) as Uint8Array), "wrong_cluster");
+  });
+
+  test("bad_tag: another secret, or any bit flipped in the header, body or tag", () => {
+    const { a, b } = pair(keys(secretB), keys(secretA));
+    expectDrop(b.open(a.seal(ping()) as Uint8Array), "bad_tag");
+    const same = pair();
+    const frame = same.a.seal(ping()) as Uint8Array;
+    for (const offset of [7, 20, fixedHeaderBytes + 2, frame.length - 40, frame.length - 1]) {
+      const flipped = frame.slice();
+      flipped[offset] = (flipped[offset] as number) ^ 0x01;
+      expectDrop(same.b.open(flipped), "bad_tag");
+    }
+  });
+
+  test("replayed: the same datagram twice", () => {
+    const { a, b } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    expect(b.open(frame).ok).toBe(true);
+    expectDrop(b.open(frame), "replayed");
+  });
+
+  test("unknown_type: a verified frame of a type nobody registered", () => {
+    const { b } = pair();
+    expectDrop(b.open(signed(999, encodeCbor({ n: 1 }), 1)), "unknown_type");
+  });
+
+  test("malformed_body: a verified frame whose body is not CBOR this wire accepts", () => {
+    const { b } = pair();
+    expectDrop(b.open(signed(pingType.id, new Uint8Array([0xff, 0x00]), 1)), "malformed_body");
+    expectDrop(b.open(signed(pingType.id, new Uint8Array([0x9f, 0x01, 0xff]), 2)), "malformed_body"); // indefinite
+    expectDrop(b.open(signed(pingType.id, new Uint8Array([0xc1, 0x01]), 3)), "malformed_body"); // a tag
+    expectDrop(b.open(signed(pingType.id, new Uint8Array([0x9a, 0x7f, 0xff, 0xff, 0xff]), 4)), "malformed_body"); // length lie
+  });
+
+  test("invalid_body: well-formed CBOR that fails the type's validator", () => {
+    const { b } = pair();
+    expectDrop(b.open(signed(pingType.id, encodeCbor({ n: "one", text: "x" }), 1)), "invalid_body");
+    expectDrop(b.open(signed(pingType.id, encodeCbor([1, 2]), 2)), "invalid_body");
+  });
+
+  test("unsupported_version: refused with a clear log line naming both versions", () => {
+    const { a, b, lines } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    frame[4] = protocolVersion + 1;
+    const result = b.open(frame, "10.0.0.9:4000");
+    expectDrop(result, "unsupported_version");
+    expect(lines).toEqual([
+      `wire: refusing peer 'node-a' (10.0.0.9:4000): it speaks wire protocol version ${protocolVersion + 1}, this node speaks version ${protocolVersion}`,
+    ]);
+  });
+});
+
+describe("drop counting and logging", () => {
+  test("drops are counted per peer and reason, and logged at most once a minute per peer", () => {
+    const { a, b, drops, lines, clock } = pair();
+    const frame = a.seal(ping()) as Uint8Array;
+    b.open(frame);
+    for (let i = 0; i < 5; i++) b.open(frame);
+    const other = new DatagramCodec({ nodeId: "node-c", keys: keys(secretB), registry: testRegistry(), drops: recordingDrops().drops });
+    for (let i = 0; i < 3; i++) b.open(other.seal(ping()) as Uint8Array);
+    expect(drops.count("node-a", "replayed")).toBe(5);
+    expect(drops.count("node-c", "bad_tag")).toBe(3);
+    expect(drops.count("node-a", "bad_tag")).toBe(0);
+    expect(drops.total).toBe(8);
+    expect(lines).toEqual([
+      "wire: dropped frames from 'node-a': replayed=1 (logged at most once a minute per peer)",
+      "wire: dropped frames from 'node-c': bad_tag=1 (logged at most once a minute per peer)",
+    ]);
+    clock.advance(59_999);
+    b.open(frame);
+    expect(lines.length).toBe(2);
+    clock.advance(1);
+    b.open(frame);
+    expect(lines.at(-1)).toBe("wire: dropped frames from 'node-a': replayed=6 (logged at most once a minute per peer)");
+  });
+
+  test("garbage without a readable sender is counted under its address", () => {
+    const { b, drops } = pair();
+    b.open(new Uint8Array([1, 2, 3]), "192.0.2.1:99");
+    expect(drops.count("192.0.2.1:99", "truncated")).toBe(1);
+  });
+});
+
+describe("secret rotation", () => {
+  test("a node signs with its current secret and accepts the current or the previous one", () => {
+    const oldOnly = keys(secretA);
+    const rotating = keys(secretB, secretA); // current B, previous A
+    const toRotating = pair(oldOnly, rotating);
+    expect(toRotating.b.open(toRotating.a.seal(ping()) as Uint8Array).ok).toBe(true);
+    const fromRotating = pair(rotating, keys(secretA, secretB)); // receiver: current A, previous B
+    expect(fromRotating.b.open(fromRotating.a.seal(ping()) as Uint8Array).ok).toBe(true);
+    const toOldOnly = pair(rotating, oldOnly);
+    expectDrop(toOldOnly.b.open(toOldOnly.a.seal(ping()) as Uint8Array), "bad_tag");
+  });
+
+  test("keys differ per purpose and never equal the secret", () => {
+    const k = keys();
+    const all = [k.current.discovery, k.current.udp, k.current.tcp].map((key) => Buffer.from(key).toString("hex"));
+    expect(new Set(all).size).toBe(3);
+    expect(all).not.toContain(Buffer.from(secretA).toString("hex"));
+  });
+
+  test("a short secret or a bad cluster name is refused", () => {
+    expect(() => keys("short")).toThrow(/secret must be/);
+    expect(() => keys(secretA, null, "has space")).toThrow(/cluster name/);
+  });
+});
