@@ -6,7 +6,9 @@
 
 import { Encoder } from "cbor-x/encode";
 import { Decoder } from "cbor-x/decode";
-import { cborDepthMax } from "../lib/limits-wire.ts";
+import { limits } from "../lib/index.ts";
+
+const { cborDepthMax } = limits;
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });

@@ -3,8 +3,7 @@
 // header and lengths, cluster id, tag (current or previous secret), replay window, message type,
 // CBOR well-formedness, the type's validator. A dropped datagram is counted with its reason.
 
-import { assert } from "../lib/index.ts";
-import { udpFrameBytesMax } from "../lib/limits-wire.ts";
+import { assert, limits } from "../lib/index.ts";
 import { decodeCbor, encodeCbor } from "./cbor.ts";
 import type { Clock, DropCounter } from "./drops.ts";
 import type { DropReason } from "./frame.ts";
@@ -12,6 +11,8 @@ import { frameBody, nodeIdBytes, readHeader, sameClusterId, sealFrame, verifyFra
 import { verifyingKeys, type ClusterKeys } from "./keys.ts";
 import type { Message, MessageRegistry } from "./registry.ts";
 import { ReplayWindows, udpSequenceStart } from "./replay-window.ts";
+
+const { udpFrameBytesMax } = limits;
 
 export interface CodecOptions {
   nodeId: string;

@@ -3,9 +3,11 @@
 // minute, not one per frame). A refused protocol version gets its own clear line. The clock and
 // the log sink are injected so tests can drive them.
 
-import { dropLogIntervalMs, dropPeersTrackedMax } from "../lib/limits-wire.ts";
+import { limits } from "../lib/index.ts";
 import type { DropReason } from "./frame.ts";
 import { protocolVersion } from "./frame.ts";
+
+const { dropLogIntervalMs, dropPeersTrackedMax } = limits;
 
 export type LogSink = (line: string) => void;
 export type Clock = () => number;

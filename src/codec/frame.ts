@@ -16,9 +16,10 @@
 // Lengths are checked before anything is decoded or any tag computed; the body is decoded only
 // after its tag verified.
 
-import { assert } from "../lib/index.ts";
-import { nodeIdBytesMax } from "../lib/limits-wire.ts";
+import { assert, limits } from "../lib/index.ts";
 import { clusterIdBytes, hmac, tagBytes, tagsEqual } from "./keys.ts";
+
+const { nodeIdBytesMax } = limits;
 
 export const frameMagic = new Uint8Array([0x45, 0x45, 0x53, 0x44]); // "EESD"
 /** The protocol version this node speaks (and sends). */

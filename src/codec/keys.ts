@@ -4,8 +4,9 @@
 // and previous) while a cluster rotates: sign with the current one, accept either.
 
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
-import { InvalidArgumentError } from "../lib/index.ts";
-import { clusterNameBytesMax, secretBytesMax, secretBytesMin } from "../lib/limits-wire.ts";
+import { InvalidArgumentError, limits } from "../lib/index.ts";
+
+const { clusterNameBytesMax, secretBytesMax, secretBytesMin } = limits;
 
 export type KeyPurpose = "discovery" | "udp" | "tcp";
 

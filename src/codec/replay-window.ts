@@ -6,8 +6,9 @@
 // does, RFC 4303 3.4.3): behind the window or already seen is a replay; inside the window and
 // new is accepted once (UDP may reorder).
 
-import { assert } from "../lib/index.ts";
-import { replaySendersMax, replayWindowFrames } from "../lib/limits-wire.ts";
+import { assert, limits } from "../lib/index.ts";
+
+const { replaySendersMax, replayWindowFrames } = limits;
 
 const epoch2020Ms = 1_577_836_800_000;
 

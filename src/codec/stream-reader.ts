@@ -2,9 +2,11 @@
 // body limit) as soon as its bytes are in, so a peer cannot make this buffer more than one frame
 // of at most tcpBodyBytesMax plus the chunk in hand.
 
-import { nodeIdBytesMax } from "../lib/limits-wire.ts";
+import { limits } from "../lib/index.ts";
 import type { DropReason, FrameHeader } from "./frame.ts";
 import { fixedHeaderBytes, readHeader } from "./frame.ts";
+
+const { nodeIdBytesMax } = limits;
 
 export type NextFrame =
   | { readonly kind: "frame"; readonly frame: Uint8Array; readonly header: FrameHeader }

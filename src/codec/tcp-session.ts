@@ -17,8 +17,7 @@
 // and counted, and the connection stays.
 
 import { randomBytes } from "node:crypto";
-import { assert } from "../lib/index.ts";
-import { nonceBytes, tcpBodyBytesMax } from "../lib/limits-wire.ts";
+import { assert, limits } from "../lib/index.ts";
 import { decodeCbor, encodeCbor } from "./cbor.ts";
 import { decodeMessage } from "./datagram.ts";
 import type { DropCounter } from "./drops.ts";
@@ -28,6 +27,8 @@ import { hmac, verifyingKeys, type ClusterKeys } from "./keys.ts";
 import type { Message, MessageRegistry } from "./registry.ts";
 import { isBytes, isRecord, isUint } from "./registry.ts";
 import { StreamReader } from "./stream-reader.ts";
+
+const { nonceBytes, tcpBodyBytesMax } = limits;
 
 export const handshakeTypes = { hello: 1, challenge: 2, confirm: 3 } as const;
 
