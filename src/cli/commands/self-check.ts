@@ -1,11 +1,13 @@
 // `edge-esdb self-check` (hidden): proves a built binary has what it needs on the machine it runs
 // on: bun:sqlite works, and cbor-x round-trips on its pure-JS path (build/compile.ts leaves the
-// native cbor-extract addon out; cbor-x must then fall back, not fail). Used by test/e2e.
+// native cbor-extract addon out; cbor-x must then fall back, not fail), and, when NOTIFY_SOCKET
+// is set, sd_notify through bun:ffi reaches it (a STATUS= message). Used by test/e2e.
 
 import { Database } from "bun:sqlite";
 import type { Command } from "commander";
 import { decode, encode, isNativeAccelerationEnabled } from "cbor-x";
 import { printFields, printJson } from "../output.ts";
+import { sdNotify } from "../sd-notify.ts";
 import { buildCommit, compiled, version } from "../version.ts";
 import { wantsJson } from "../context.ts";
 
@@ -18,6 +20,8 @@ export interface SelfCheck {
   sqliteVersion: string;
   cborRoundTrip: boolean;
   cborNative: boolean;
+  /** True when NOTIFY_SOCKET was set and a STATUS= message went out. */
+  sdNotify: boolean;
 }
 
 export function runSelfCheck(): SelfCheck {
@@ -40,6 +44,7 @@ export function runSelfCheck(): SelfCheck {
     sqliteVersion: sqlite.v,
     cborRoundTrip,
     cborNative: isNativeAccelerationEnabled,
+    sdNotify: sdNotify(`STATUS=edge-esdb ${version} self-check`),
   };
 }
 
