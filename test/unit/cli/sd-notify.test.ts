@@ -27,10 +27,11 @@ class FakeNotifySocket {
   private readonly reading: Promise<void>;
 
   constructor(socatAddress: string) {
-    this.child = Bun.spawn(["socat", "-u", socatAddress, "STDOUT"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const child = Bun.spawn(["socat", "-u", socatAddress, "STDOUT"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.child = child;
     this.reading = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of this.child.stdout) this.text += decoder.decode(chunk, { stream: true });
+      for await (const chunk of child.stdout) this.text += decoder.decode(chunk, { stream: true });
     })();
   }
 
