@@ -115,11 +115,12 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   let stopping: Promise<void> | null = null;
   async function stop(): Promise<void> {
     state.stopping = true;
-    for (const server of servers) void server.stop(false);
+    // stop(false) stops accepting and resolves once the open connections are done: in-flight
+    // requests finish, live reads end (endAll) and flush their last bytes.
+    const drained = Promise.all(servers.map((server) => server.stop(false)));
     state.live.endAll();
-    if (inFlight > 0) {
-      await Promise.race([new Promise<void>((resolve) => (idle = resolve)), Bun.sleep(limits.httpShutdownMsMax)]);
-    }
+    const inFlightDone = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+    await Promise.race([Promise.all([drained, inFlightDone]), Bun.sleep(limits.httpShutdownMsMax)]);
     await Promise.all(servers.map((server) => server.stop(true)));
     if (socketPath !== null && existsSync(socketPath)) {
       try {
