@@ -264,7 +264,7 @@ describe("node endpoints", () => {
     expect(text).toContain("edge_esdb_head_position 2");
     expect(text).toMatch(/edge_esdb_http_responses_total\{status="200"\} \d+/);
     expect(text).toContain("edge_esdb_extra 1");
-    const node = await (await gw.unix("/v1/node")).json();
+    const node = (await (await gw.unix("/v1/node")).json()) as { fileBytes: number };
     expect(node).toMatchObject({ version: "test", mode: "single", dataDir: gw.node.dataDir, headPosition: 2, streamCount: 1, eventRows: 2, durability: "normal" });
     expect(node.fileBytes).toBeGreaterThan(0);
   });

@@ -43,11 +43,15 @@ export function jsonBody(body: unknown): RequestInit {
 }
 
 /** Reads an SSE response's text until `done(text)` holds; returns the text so far. */
-export async function readSseUntil(reader: ReadableStreamDefaultReader<Uint8Array>, state: { text: string }, done: (text: string) => boolean): Promise<string> {
+export interface ChunkReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array }>;
+}
+
+export async function readSseUntil(reader: ChunkReader, state: { text: string }, done: (text: string) => boolean): Promise<string> {
   const decoder = new TextDecoder();
   while (!done(state.text)) {
     const chunk = await reader.read();
-    if (chunk.done) throw new Error(`the SSE stream ended before the condition held; got:\n${state.text}`);
+    if (chunk.done || chunk.value === undefined) throw new Error(`the SSE stream ended before the condition held; got:\n${state.text}`);
     state.text += decoder.decode(chunk.value, { stream: true });
   }
   return state.text;
