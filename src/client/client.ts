@@ -161,13 +161,13 @@ export class EdgeEsdbClient {
     return body.events.map(fromWireEvent);
   }
 
-  /** True when the stream has visible events. Throws stream_deleted for a hard-deleted one. */
+  /** True when the stream has visible events (false for a deleted one, as in the library). */
   async exists(streamId: string): Promise<boolean> {
-    const response = await this.call("HEAD", streamPath(streamId), { streamId, accept: [404] });
+    const response = await this.call("HEAD", streamPath(streamId), { streamId, accept: [404, 410] });
     return response.status === 200;
   }
 
-  /** The stream's last version, -1 for a stream never written. */
+  /** The stream's last version, -1 for a stream never written; stream_deleted after a hard delete. */
   async version(streamId: string): Promise<number> {
     const response = await this.call("HEAD", streamPath(streamId), { streamId, accept: [404] });
     return Number(response.header("edge-esdb-stream-version") ?? -1);

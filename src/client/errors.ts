@@ -87,7 +87,9 @@ export function errorFromResponse(status: number, text: string, streamId = ""): 
     // Not ours (a proxy's page, an empty HEAD answer): fall through with the status alone.
   }
   const message = typeof body.message === "string" ? body.message : `HTTP ${status}${text === "" ? "" : `: ${text.slice(0, 200)}`}`;
-  const code = typeof body.error === "string" ? body.error : "";
+  // HEAD answers carry no body: their status alone names the error.
+  const bodyless = text === "" && streamId !== "" ? ({ 404: "stream_not_found", 410: "stream_deleted" } as Record<number, string>)[status] : undefined;
+  const code = typeof body.error === "string" ? body.error : (bodyless ?? "");
   if (!libraryCodes.has(code)) return new HttpStatusError(status, code === "" ? `http_${status}` : code, message);
   const error = build(code as ErrorCode, message, body, streamId);
   // Keep the server's wording (it may say more than the class's own message).
