@@ -36,6 +36,8 @@ export interface RaftConfig {
   /** §6.2: a leader that has not heard from a quorum within an election timeout steps down, and
    * a follower that hears from its leader ignores vote requests. Default on. */
   readonly checkQuorum?: boolean;
+  /** Entries one append carries at most (default and ceiling: limits.entriesPerMessageMax). */
+  readonly entriesPerMessageMax?: number;
   /** Test-only: bugs the simulator plants to prove its checkers. Off (undefined) in production. */
   readonly testingBugs?: TestingBugs;
 }
@@ -68,6 +70,7 @@ export class Raft {
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly bugs: TestingBugs;
+  readonly entriesPerMessageMax: number;
   private readonly prng: Prng;
 
   term = 0;
@@ -102,6 +105,11 @@ export class Raft {
     this.preVote = config.preVote ?? true;
     this.checkQuorum = config.checkQuorum ?? true;
     this.bugs = config.testingBugs ?? {};
+    this.entriesPerMessageMax = config.entriesPerMessageMax ?? limits.entriesPerMessageMax;
+    assert(
+      this.entriesPerMessageMax >= 1 && this.entriesPerMessageMax <= limits.entriesPerMessageMax,
+      "entriesPerMessageMax within 1..limits.entriesPerMessageMax",
+    );
     this.prng = config.prng;
     const storage = config.storage;
     this.log = new RaftLog(storage);
@@ -743,7 +751,7 @@ export class Raft {
     const last = this.log.lastIndex();
     const entries =
       pr.next <= last
-        ? this.log.slice(pr.next, Math.min(last + 1, pr.next + limits.entriesPerMessageMax), limits.entriesPerMessageBytesMax)
+        ? this.log.slice(pr.next, Math.min(last + 1, pr.next + this.entriesPerMessageMax), limits.entriesPerMessageBytesMax)
         : [];
     if (entries.length === 0 && !sendIfEmpty) return false;
     let bytes = 0;

@@ -11,9 +11,10 @@ function argument(name: string): string | undefined {
 
 const bugName = argument("--bug");
 const testingBugs: TestingBugs | undefined = bugName === undefined ? undefined : { [bugName]: true };
+const profile = argument("--profile") === "adversarial" ? "adversarial" : "default";
 const single = argument("--seed");
 if (single !== undefined) {
-  const result = runSeed(Number(single), { traceLength: Number(argument("--trace") ?? 60), ...(testingBugs ? { testingBugs } : {}) });
+  const result = runSeed(Number(single), { profile, traceLength: Number(argument("--trace") ?? 60), ...(testingBugs ? { testingBugs } : {}) });
   if (!result.ok) {
     console.error(formatFailure(result));
     process.exit(1);
@@ -28,7 +29,7 @@ const from = Number(argument("--from") ?? 1);
 let failures = 0;
 const start = performance.now();
 for (let seed = from; seed < from + count; seed++) {
-  const result = runSeed(seed, testingBugs ? { testingBugs } : {});
+  const result = runSeed(seed, testingBugs ? { profile, testingBugs } : { profile });
   if (!result.ok) {
     failures++;
     console.error(formatFailure(result));

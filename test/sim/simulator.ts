@@ -21,6 +21,9 @@ import { decodeWrite, encodeWrite, Registers } from "./register.ts";
 
 export interface SimOptions {
   readonly testingBugs?: TestingBugs;
+  /** "adversarial" pins the fault knobs at their harshest (leaders cut off or crashed right
+   * after election and commit, one entry per append); the seed still chooses everything else. */
+  readonly profile?: "default" | "adversarial";
   /** Keep a trace of the last events for the failure report. */
   readonly traceLength?: number;
 }
@@ -71,6 +74,14 @@ interface Scenario {
   duplicateProbability: number;
   delayTicksMax: number;
   clientTimeoutTicks: number;
+  leaderCrashProbability: number;
+  /** A leader dies right after it advanced its commit index: the moment Figure 8 is about. */
+  crashAfterCommitProbability: number;
+  /** A new leader is cut off right after its election, before its first entry spreads. */
+  isolateNewLeaderProbability: number;
+  entriesPerMessageMax: number;
+  preVote: boolean;
+  checkQuorum: boolean;
 }
 
 function chooseScenario(prng: Prng): Scenario {
@@ -97,6 +108,14 @@ function chooseScenario(prng: Prng): Scenario {
     duplicateProbability: prng.pick([0, 0.02, 0.1]),
     delayTicksMax: prng.pick([1, 2, 5, 10]),
     clientTimeoutTicks: 6 * electionTimeoutTicks,
+    leaderCrashProbability: prng.pick([0, 0, 0.01, 0.03]),
+    crashAfterCommitProbability: prng.pick([0, 0, 0.05, 0.2]),
+    isolateNewLeaderProbability: prng.pick([0, 0, 0.2, 0.5]),
+    entriesPerMessageMax: prng.pick([1, 2, 256]),
+    // Both default on in production; the simulator also runs the other three combinations,
+    // which etcd supports and which stress elections and reads differently.
+    preVote: prng.chance(0.8),
+    checkQuorum: prng.chance(0.8),
   };
 }
 
@@ -158,6 +177,7 @@ export class Simulation {
   private liveness = false;
   /** The liveness phase's write, which must commit once the cluster is healed. */
   private probe: ClientOp | null = null;
+  private readonly lastCommit = new Map<NodeId, number>();
   readonly stats: SimStats = {
     ticks: 0,
     nodes: 0,
@@ -175,6 +195,15 @@ export class Simulation {
     this.seed = seed;
     this.prng = new Prng(seed);
     this.scenario = chooseScenario(this.prng);
+    if (options.profile === "adversarial") {
+      Object.assign(this.scenario, {
+        crashAfterCommitProbability: 0.2,
+        isolateNewLeaderProbability: 0.5,
+        entriesPerMessageMax: 1,
+        partitionProbability: 0.02,
+        leaderCrashProbability: 0.03,
+      });
+    }
     this.bugs = options.testingBugs;
     this.traceLength = options.traceLength ?? 40;
     const s = this.scenario;
@@ -302,6 +331,9 @@ export class Simulation {
       prng: n.prng.fork(),
       electionTimeoutTicks: s.electionTimeoutTicks,
       heartbeatIntervalTicks: s.heartbeatIntervalTicks,
+      entriesPerMessageMax: s.entriesPerMessageMax,
+      preVote: s.preVote,
+      checkQuorum: s.checkQuorum,
       ...(this.bugs === undefined ? {} : { testingBugs: this.bugs }),
     });
     // The state machine is rebuilt from the snapshot; committed entries after it are re-applied.
@@ -351,8 +383,23 @@ export class Simulation {
       raw.advance();
       this.serveReads(n, raw);
       this.maybeSnapshot(n, raw);
+      if (
+        !this.liveness &&
+        rd.hardState !== null &&
+        raw.softState().role === "leader" &&
+        rd.hardState.commit > this.lastCommitOf(n) &&
+        n.prng.chance(this.scenario.crashAfterCommitProbability)
+      ) {
+        this.crash(n, "right after commit");
+        return;
+      }
+      if (rd.hardState !== null) this.lastCommit.set(n.id, rd.hardState.commit);
     }
     throw new Violation(`${n.id}: Ready did not settle within 100 rounds`);
+  }
+
+  private lastCommitOf(n: SimNode): number {
+    return this.lastCommit.get(n.id) ?? 0;
   }
 
   private persist(n: SimNode, rd: Ready): void {
@@ -425,6 +472,7 @@ export class Simulation {
       this.stats.leaders++;
       this.trace(`${n.id} leader term=${term} last=${raw.lastIndex()}`);
       this.checkLeaderCompleteness(n, raw);
+      if (!this.liveness && this.prng.chance(this.scenario.isolateNewLeaderProbability)) this.isolate(n.id);
     }
     const commit = raw.hardState().commit;
     if (commit > n.checkedCommit) {
@@ -520,7 +568,9 @@ export class Simulation {
   private injectFaults(): void {
     const s = this.scenario;
     for (const n of this.nodes.values()) {
-      if (n.raw === null || !n.prng.chance(s.crashProbability)) continue;
+      if (n.raw === null) continue;
+      const isLeader = n.raw.softState().role === "leader";
+      if (!n.prng.chance(s.crashProbability) && !(isLeader && n.prng.chance(s.leaderCrashProbability))) continue;
       if (n.prng.chance(s.crashMidReadyProbability)) n.crashInNextReady = true;
       else this.crash(n, "power loss");
     }
@@ -544,16 +594,22 @@ export class Simulation {
     } else if (kind === 2) {
       // One node isolated both ways (often the leader, to force an election).
       const leader = this.leader();
-      const victim = leader !== null && this.prng.chance(0.7) ? leader.id : this.prng.pick(ids);
-      for (const b of ids) {
-        this.network.block(victim, b);
-        this.network.block(b, victim);
-      }
+      this.isolate(leader !== null && this.prng.chance(0.7) ? leader.id : this.prng.pick(ids));
+      return;
     } else {
       // One-way: some links drop in a single direction.
       for (const a of ids) for (const b of ids) if (a !== b && this.prng.chance(0.3)) this.network.block(a, b);
     }
     this.trace(`partition ${this.network.blockedLinks().join(",")}`);
+  }
+
+  private isolate(victim: NodeId): void {
+    this.network.heal();
+    for (const b of this.nodes.keys()) {
+      this.network.block(victim, b);
+      this.network.block(b, victim);
+    }
+    this.trace(`partition: ${victim} isolated`);
   }
 
   private changeMembership(): void {
