@@ -40,6 +40,9 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** How often shutdown looks whether the last responses are out. */
+const shutdownPollMs = 5;
+
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }
@@ -115,12 +118,18 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   let stopping: Promise<void> | null = null;
   async function stop(): Promise<void> {
     state.stopping = true;
-    // stop(false) stops accepting and resolves once the open connections are done: in-flight
-    // requests finish, live reads end (endAll) and flush their last bytes.
-    const drained = Promise.all(servers.map((server) => server.stop(false)));
+    // Stop accepting; in-flight requests finish and live reads end (endAll) and flush their
+    // last bytes. Idle kept-alive connections would hold stop(false) open, so once no request
+    // or response is pending, the rest are closed.
+    for (const server of servers) void server.stop(false);
     state.live.endAll();
     const inFlightDone = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-    await Promise.race([Promise.all([drained, inFlightDone]), Bun.sleep(limits.httpShutdownMsMax)]);
+    const deadlineMs = Date.now() + limits.httpShutdownMsMax;
+    // A pending timer would hold the process open after a clean stop: clear it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([inFlightDone, new Promise<void>((resolve) => (timer = setTimeout(resolve, limits.httpShutdownMsMax)))]);
+    clearTimeout(timer);
+    while (Date.now() < deadlineMs && servers.some((server) => server.pendingRequests > 0)) await Bun.sleep(shutdownPollMs);
     await Promise.all(servers.map((server) => server.stop(true)));
     if (socketPath !== null && existsSync(socketPath)) {
       try {

@@ -60,7 +60,8 @@ export async function readSseUntil(reader: ChunkReader, state: { text: string },
 /** The SSE messages' ids and parsed data in `text`. */
 export function sseEvents(text: string): Array<{ id: number; data: Record<string, unknown> }> {
   const out: Array<{ id: number; data: Record<string, unknown> }> = [];
-  for (const block of text.split("\n\n")) {
+  // Only complete messages: the text after the last blank line may be cut mid-message.
+  for (const block of text.split("\n\n").slice(0, -1)) {
     const id = /^id: (\d+)$/m.exec(block);
     const data = /^data: (.*)$/m.exec(block);
     if (id !== null && data !== null && !/^event: error$/m.test(block)) out.push({ id: Number(id[1]), data: JSON.parse(data[1] as string) as Record<string, unknown> });
