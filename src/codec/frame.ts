@@ -30,7 +30,8 @@ export const fixedHeaderBytes = 29;
 /** Bytes a frame adds around its body, at most (header, longest node id, tag). */
 export const frameOverheadBytesMax = fixedHeaderBytes + nodeIdBytesMax + tagBytes;
 
-/** Why a frame was dropped. Stable names: they are counted and logged. */
+/** Why a frame (or a discovery beacon: `stale` is a beacon's time outside the window) was dropped.
+ * Stable names: they are counted and logged. */
 export type DropReason =
   | "truncated"
   | "bad_magic"
@@ -45,7 +46,8 @@ export type DropReason =
   | "malformed_body"
   | "invalid_body"
   | "wrong_sender"
-  | "handshake_failed";
+  | "handshake_failed"
+  | "stale";
 
 export const dropReasons: readonly DropReason[] = [
   "truncated",
@@ -62,6 +64,7 @@ export const dropReasons: readonly DropReason[] = [
   "invalid_body",
   "wrong_sender",
   "handshake_failed",
+  "stale",
 ];
 
 export interface FrameFields {
