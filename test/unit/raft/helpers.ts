@@ -3,7 +3,18 @@
 // with links that can be cut. The core is driven step by step; nothing here reads a clock.
 
 import { Prng } from "../../../src/lib/index.ts";
-import { MemoryStorage, Raft, message, type Message, type MessageType, type NodeId, type RaftConfig } from "../../../src/raft/index.ts";
+import {
+  MemoryStorage,
+  Raft,
+  RawNode,
+  message,
+  type Entry,
+  type Message,
+  type MessageType,
+  type NodeId,
+  type RaftConfig,
+  type Ready,
+} from "../../../src/raft/index.ts";
 
 export interface NodeOptions {
   learners?: NodeId[];
@@ -129,5 +140,81 @@ export class Cluster {
       .slice(lo, log.lastIndex() + 1, Number.POSITIVE_INFINITY)
       .filter((e) => e.type === "normal")
       .map((e) => text(e.data));
+  }
+}
+
+/** A cluster of RawNodes that runs the whole Ready protocol: persist, send, apply, advance. */
+export class RawCluster {
+  readonly nodes = new Map<NodeId, RawNode>();
+  readonly storages = new Map<NodeId, MemoryStorage>();
+  readonly applied = new Map<NodeId, Entry[]>();
+  readonly readies: Array<{ id: NodeId; ready: Ready }> = [];
+  readonly sent: Message[] = [];
+  /** Drop a message when this returns true (it is still recorded in `sent`). */
+  drop: (m: Message) => boolean = () => false;
+  private queue: Message[] = [];
+
+  add(id: NodeId, storage: MemoryStorage, options: NodeOptions = {}): void {
+    this.storages.set(id, storage);
+    this.applied.set(id, []);
+    this.nodes.set(
+      id,
+      new RawNode({
+        id,
+        storage,
+        prng: new Prng(options.seed ?? id.charCodeAt(0)),
+        electionTimeoutTicks: options.electionTimeoutTicks ?? 10,
+        heartbeatIntervalTicks: options.heartbeatIntervalTicks ?? 1,
+        preVote: options.preVote ?? true,
+        checkQuorum: options.checkQuorum ?? true,
+      }),
+    );
+  }
+
+  node(id: NodeId): RawNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /** Handles every node's Ready and delivers messages until all is quiet. */
+  settle(roundsMax = 10_000): void {
+    for (let round = 0; round < roundsMax; round++) {
+      let busy = false;
+      for (const [id, n] of this.nodes) {
+        while (n.hasReady()) {
+          busy = true;
+          const rd = n.ready();
+          this.readies.push({ id, ready: rd });
+          const s = this.storages.get(id) as MemoryStorage;
+          if (rd.snapshot !== null) s.applySnapshot(rd.snapshot);
+          s.append(rd.entries);
+          if (rd.hardState !== null) s.setHardState(rd.hardState);
+          for (const m of rd.messages) {
+            this.sent.push(m);
+            if (!this.drop(m)) this.queue.push(m);
+          }
+          (this.applied.get(id) as Entry[]).push(...rd.committedEntries);
+          n.advance();
+        }
+      }
+      const due = this.queue;
+      this.queue = [];
+      for (const m of due) {
+        const to = this.nodes.get(m.to);
+        if (to === undefined) continue;
+        busy = true;
+        to.step(m);
+      }
+      if (!busy) return;
+    }
+    throw new Error("raw cluster did not settle");
+  }
+
+  tickAll(ticks: number): void {
+    for (let t = 0; t < ticks; t++) {
+      for (const n of this.nodes.values()) n.tick();
+      this.settle();
+    }
   }
 }
