@@ -47,14 +47,27 @@ export function validateStreamId(streamId: unknown, system = false): string {
   return streamId;
 }
 
+/** Event types repeat; remembering the valid ones keeps their checks off the append path. */
+const validEventTypes = new Set<string>();
+const validEventTypesMax = 1024;
+
 export function validateEventType(type: unknown, system = false): string {
+  if (typeof type === "string" && validEventTypes.has(type)) return type;
+  checkEventType(type, system);
+  if (!(type as string).startsWith("$")) {
+    if (validEventTypes.size >= validEventTypesMax) validEventTypes.clear();
+    validEventTypes.add(type as string);
+  }
+  return type as string;
+}
+
+function checkEventType(type: unknown, system: boolean): void {
   if (typeof type !== "string") throw new InvalidArgumentError(`event type must be a string, got ${describe(type)}`);
   if (type.length === 0) throw new InvalidArgumentError("event type must not be empty");
   const bytes = utf8Bytes(type);
   if (bytes > limits.eventTypeBytesMax) throw new TooLargeError("event type length in bytes", "eventTypeBytesMax", limits.eventTypeBytesMax, bytes);
   if (hasControlCharacter(type)) throw new InvalidArgumentError(`event type ${JSON.stringify(type)} contains a control character`);
   if (!system && type.startsWith("$")) throw new InvalidArgumentError(`event type '${type}' is reserved: types starting with '$' belong to the system`);
-  return type;
 }
 
 export function validateExpectedVersion(expected: unknown): ExpectedVersion {
@@ -175,12 +188,16 @@ export function prepareEvents(events: unknown, context: PrepareContext): Prepare
     throw new TooLargeError("events in one append", "eventsPerAppendMax", limits.eventsPerAppendMax, events.length);
   }
   const prepared: PreparedEvent[] = [];
-  const ids = new Set<string>();
+  // Generated ids are unique by construction; only ids the caller chose need the check.
+  let callerIds: Set<string> | null = null;
   let totalBytes = 0;
   for (let i = 0; i < events.length; i++) {
     const event = prepareEvent(events[i], i, context);
-    if (ids.has(event.id)) throw new InvalidArgumentError(`event ${i}: id ${event.id} appears twice in one append`);
-    ids.add(event.id);
+    if ((events[i] as { id?: unknown }).id !== undefined) {
+      callerIds ??= new Set<string>();
+      if (callerIds.has(event.id)) throw new InvalidArgumentError(`event ${i}: id ${event.id} appears twice in one append`);
+      callerIds.add(event.id);
+    }
     totalBytes += event.sizeBytes;
     prepared.push(event);
   }
