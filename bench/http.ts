@@ -1,0 +1,285 @@
+// HTTP appends per second through the gateway (`edge-esdb serve` in its own process) with 1, 16
+// and 64 concurrent clients over the unix socket and TCP loopback, beside the in-process library
+// in the same run; then beside NATS JetStream (nats-server, file storage, loopback) publishing
+// 200-byte payloads one at a time (sync) and 64 in flight (async), started and stopped here.
+// NATS acknowledges before fsync by default; our `full` durability acknowledges after it.
+//
+//   bun bench/http.ts --seconds N
+
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { EdgeEsdbClient } from "../src/client/index.ts";
+import { openStore } from "../src/index.ts";
+import { parseSeconds, printTable, scratchDir, type Row } from "./harness.ts";
+
+const cliEntry = path.resolve(import.meta.dir, "../src/cli/main.ts");
+const payloadBytes = 200;
+/** A JSON event whose data serializes to 200 bytes, like the NATS payload. */
+const eventData = { p: "x".repeat(payloadBytes - 8) };
+const concurrencies = [1, 16, 64] as const;
+const natsInFlight = 64;
+const natsBinaryCandidates = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
+
+/** Runs `workers` loops of `step` for `seconds` (after a short warm-up); returns steps per second. */
+async function concurrentRate(seconds: number, workers: number, step: (worker: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < Math.min(workers, 8); i++) await step(i);
+  let done = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      while (performance.now() < deadline) {
+        await step(worker);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - start) / 1000);
+}
+
+async function libraryRate(seconds: number, workers: number, durability: "full" | "normal"): Promise<number> {
+  using scratch = scratchDir("http-lib");
+  const store = openStore({ dataDir: scratch.dir, durability });
+  const events = [{ type: "Measured", data: eventData }];
+  const result = await concurrentRate(seconds, workers, (w) => store.append(`s-${w}`, "any", events));
+  await store.close();
+  return result;
+}
+
+/** The ceiling of one append per transaction on this disk: raw bun:sqlite, one 200-byte row per commit. */
+async function rawSqliteRate(seconds: number, durability: "full" | "normal"): Promise<number> {
+  using scratch = scratchDir("http-raw");
+  const db = new Database(path.join(scratch.dir, "raw.sqlite"), { create: true });
+  db.run("PRAGMA journal_mode = WAL");
+  db.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+  db.run("CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT, version INTEGER, event_id TEXT UNIQUE, data TEXT)");
+  const insert = db.prepare("INSERT INTO events VALUES (?, ?, ?, ?, ?)");
+  let position = 0;
+  const data = JSON.stringify(eventData);
+  const commit = db.transaction(() => insert.run(position, "s", position, crypto.randomUUID(), data));
+  const result = await concurrentRate(seconds, 1, async () => {
+    commit();
+    position++;
+  });
+  db.close();
+  return result;
+}
+
+interface Daemon {
+  socketPath: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startDaemon(dataDir: string, durability: "full" | "normal"): Promise<Daemon> {
+  const socketPath = path.join(dataDir, "bench.sock");
+  const child = Bun.spawn([process.execPath, cliEntry, "serve", "--data-dir", dataDir, "--durability", durability, "--socket", socketPath, "--host", "127.0.0.1", "--port", "0"], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { ...process.env, EDGE_ESDB_CONFIG: "" },
+  });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`serve exited before ready: ${text}`);
+    text += new TextDecoder().decode(chunk.value);
+  }
+  const url = /, http (\S+),/.exec(text)?.[1];
+  if (url === undefined) throw new Error(`no TCP address in the ready line: ${text}`);
+  return {
+    socketPath,
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+async function httpRate(seconds: number, workers: number, client: EdgeEsdbClient, streamPrefix: string): Promise<number> {
+  const events = [{ type: "Measured", data: eventData }];
+  return concurrentRate(seconds, workers, (w) => client.append(`${streamPrefix}-${w}`, "any", events));
+}
+
+// ----------------------------------------------------------------------------- NATS JetStream
+
+/** A minimal NATS client over the text protocol: CONNECT, SUB, PUB with a reply subject, MSG. */
+class NatsConnection {
+  private buffer = Buffer.alloc(0);
+  private readonly waiting = new Map<string, (payload: string) => void>();
+  private pong: (() => void) | null = null;
+  private nextReply = 0;
+  private socket!: Bun.Socket<undefined>;
+
+  static async connect(port: number): Promise<NatsConnection> {
+    const connection = new NatsConnection();
+    connection.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_socket, data) => connection.receive(data),
+        error: (_socket, error) => console.error("nats: socket error", error),
+      },
+    });
+    connection.socket.write(`CONNECT {"verbose":false,"pedantic":false,"headers":false,"lang":"bun-bench","version":"0"}\r\nSUB _INBOX.bench.* 1\r\n`);
+    await connection.ping();
+    return connection;
+  }
+
+  private receive(data: Uint8Array): void {
+    this.buffer = this.buffer.length === 0 ? Buffer.from(data) : Buffer.concat([this.buffer, data]);
+    for (;;) {
+      const end = this.buffer.indexOf("\r\n");
+      if (end < 0) return;
+      const line = this.buffer.subarray(0, end).toString("latin1");
+      if (line.startsWith("MSG ")) {
+        const parts = line.split(" ");
+        const size = Number(parts[parts.length - 1]);
+        if (this.buffer.length < end + 2 + size + 2) return;
+        const payload = this.buffer.subarray(end + 2, end + 2 + size).toString("utf8");
+        this.buffer = this.buffer.subarray(end + 2 + size + 2);
+        const subject = parts[1] as string;
+        const resolve = this.waiting.get(subject);
+        this.waiting.delete(subject);
+        resolve?.(payload);
+        continue;
+      }
+      this.buffer = this.buffer.subarray(end + 2);
+      if (line === "PING") this.socket.write("PONG\r\n");
+      else if (line === "PONG") {
+        const pong = this.pong;
+        this.pong = null;
+        pong?.();
+      } else if (line.startsWith("-ERR")) console.error(`nats: ${line}`);
+    }
+  }
+
+  ping(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.pong = resolve;
+    this.socket.write("PING\r\n");
+    return promise;
+  }
+
+  /** Publishes and resolves with the reply (JetStream's PubAck, or an API answer). */
+  request(subject: string, payload: string | Buffer): Promise<string> {
+    const reply = `_INBOX.bench.${this.nextReply++}`;
+    const { promise, resolve } = Promise.withResolvers<string>();
+    this.waiting.set(reply, resolve);
+    const body = typeof payload === "string" ? Buffer.from(payload) : payload;
+    this.socket.write(`PUB ${subject} ${reply} ${body.length}\r\n`);
+    this.socket.write(body);
+    this.socket.write("\r\n");
+    return promise;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+async function startNats(storeDir: string): Promise<{ port: number; stop(): Promise<void> } | null> {
+  const binary = natsBinaryCandidates.find((candidate) => existsSync(candidate));
+  if (binary === undefined) return null;
+  const child = Bun.spawn([binary, "-js", "-sd", storeDir, "-a", "127.0.0.1", "-p", "-1"], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const reader = child.stderr.getReader();
+  let log = "";
+  let port: number | undefined;
+  while (port === undefined) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`nats-server exited: ${log}`);
+    log += new TextDecoder().decode(chunk.value);
+    const match = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
+    if (match !== null && log.includes("Server is ready")) port = Number(match[1]);
+  }
+  void (async () => {
+    while (!(await reader.read()).done);
+  })();
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+async function natsRates(seconds: number): Promise<{ sync: number; async: number } | null> {
+  using scratch = scratchDir("nats");
+  const server = await startNats(scratch.dir);
+  if (server === null) return null;
+  try {
+    const nats = await NatsConnection.connect(server.port);
+    const created = await nats.request("$JS.API.STREAM.CREATE.BENCH", JSON.stringify({ name: "BENCH", subjects: ["bench.>"], storage: "file", retention: "limits", discard: "old" }));
+    if (!created.includes('"config"')) throw new Error(`JetStream stream not created: ${created}`);
+    const payload = Buffer.alloc(payloadBytes, "x");
+    const publish = async () => {
+      const ack = await nats.request("bench.m", payload);
+      if (!ack.includes('"seq"')) throw new Error(`no PubAck: ${ack}`);
+    };
+    const sync = await concurrentRate(seconds, 1, publish);
+    const async = await concurrentRate(seconds, natsInFlight, publish);
+    nats.close();
+    return { sync, async };
+  } finally {
+    await server.stop();
+  }
+}
+
+// ----------------------------------------------------------------------------------- the run
+
+export async function runHttpBench(seconds: number): Promise<void> {
+  const library = new Map<number, number>();
+  for (const n of concurrencies) library.set(n, await libraryRate(seconds, n, "full"));
+
+  const rows: Row[] = [];
+  const results = new Map<string, number>();
+  for (const durability of ["full", "normal"] as const) {
+    using scratch = scratchDir(`http-${durability}`);
+    const daemon = await startDaemon(scratch.dir, durability);
+    try {
+      using unix = new EdgeEsdbClient({ socketPath: daemon.socketPath });
+      using tcp = new EdgeEsdbClient({ url: daemon.url });
+      const cases = durability === "full" ? concurrencies : ([1, 64] as const);
+      for (const n of cases) {
+        const unixRate = await httpRate(seconds, n, unix, `u${n}`);
+        results.set(`${durability}:unix:${n}`, unixRate);
+        if (durability === "full") {
+          rows.push({ case: `HTTP unix socket, ${n} client(s), full`, value: unixRate, unit: "appends/s", baseline: library.get(n) as number });
+          const tcpRate = await httpRate(seconds, n, tcp, `t${n}`);
+          rows.push({ case: `HTTP TCP loopback, ${n} client(s), full`, value: tcpRate, unit: "appends/s", baseline: library.get(n) as number });
+        }
+      }
+    } finally {
+      await daemon.stop();
+    }
+  }
+  for (const n of concurrencies) rows.push({ case: `library in-process, ${n} appender(s), full`, value: library.get(n) as number, unit: "appends/s" });
+  printTable(`HTTP gateway vs the in-process library (1 event of ${payloadBytes} B per append; baseline = library at the same concurrency; ${seconds} s per case)`, rows);
+
+  const nats = await natsRates(seconds);
+  if (nats === null) {
+    console.log("\nnats-server not installed (apt-get install nats-server): the NATS comparison is skipped");
+    return;
+  }
+  const rawNormal = await rawSqliteRate(seconds, "normal");
+  const rawFull = await rawSqliteRate(seconds, "full");
+  const versus: Row[] = [
+    { case: "raw bun:sqlite, 1 row per transaction, NORMAL (the ceiling of 1 at a time)", value: rawNormal, unit: "commits/s", baseline: nats.sync },
+    { case: "raw bun:sqlite, 1 row per transaction, FULL (fsync each)", value: rawFull, unit: "commits/s", baseline: nats.sync },
+    { case: "NATS JetStream sync publish (1 at a time; ack before fsync)", value: nats.sync, unit: "msgs/s" },
+    { case: `NATS JetStream async publish (${natsInFlight} in flight; ack before fsync)`, value: nats.async, unit: "msgs/s" },
+    { case: "HTTP unix, 64 clients, full (ack after fsync) vs NATS async", value: results.get("full:unix:64") as number, unit: "appends/s", baseline: nats.async, target: 1 },
+    { case: "HTTP unix, 64 clients, normal vs NATS async", value: results.get("normal:unix:64") as number, unit: "appends/s", baseline: nats.async },
+    { case: "HTTP unix, 1 client, normal vs NATS sync", value: results.get("normal:unix:1") as number, unit: "appends/s", baseline: nats.sync, target: 1 },
+    { case: "HTTP unix, 1 client, full (fsync per append) vs NATS sync", value: results.get("full:unix:1") as number, unit: "appends/s", baseline: nats.sync },
+  ];
+  printTable(`HTTP gateway vs NATS JetStream (file storage, loopback, ${payloadBytes} B payloads; ${seconds} s per case)`, versus);
+}
+
+if (import.meta.main) {
+  await runHttpBench(parseSeconds(2));
+}
