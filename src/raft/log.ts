@@ -135,6 +135,10 @@ export class RaftLog {
     this.applied = index;
   }
 
+  hasUnstableEntries(): boolean {
+    return this.unstable.length > 0;
+  }
+
   unstableEntries(): Entry[] {
     return this.unstable.slice();
   }

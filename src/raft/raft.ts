@@ -133,9 +133,27 @@ export class Raft {
 
   tick(): void {
     this.tickRole();
+    this.assertInvariants();
   }
 
   step(m: Message): void {
+    this.stepInner(m);
+    this.assertInvariants();
+  }
+
+  /** What must hold after every input, whatever the role. */
+  private assertInvariants(): void {
+    const log = this.log;
+    assert(log.committed <= log.lastIndex(), `commit ${log.committed} beyond last index ${log.lastIndex()}`);
+    assert(log.applied <= log.lastIndex(), "applied within the log");
+    assert(log.lastTerm() <= this.term, `last entry's term ${log.lastTerm()} is ahead of the term ${this.term}`);
+    assert(this.role !== "candidate" || this.vote === this.id, "a candidate voted for itself");
+    assert(this.role !== "leader" || this.leader === this.id, "a leader knows it leads");
+    assert(this.role === "follower" || this.promotable() || this.role === "leader", "only a voter campaigns");
+    assert(this.uncommittedBytes >= 0 && this.uncommittedBytes <= limits.uncommittedBytesMax + limits.entryDataBytesMax, "uncommitted budget");
+  }
+
+  private stepInner(m: Message): void {
     if (m.term === 0) {
       assert(isLocal(m.type) || m.type === "readIndex" || m.type === "transferLeader", `term 0 only on local messages (${m.type})`);
     } else if (m.term > this.term) {
@@ -198,21 +216,35 @@ export class Raft {
 
   /** Appends a proposal (leader only); returns its index. */
   propose(data: Uint8Array, type: EntryType = "normal"): number {
+    return this.proposeBatch([data], type);
+  }
+
+  /** Appends proposals as consecutive entries, sent together (leader only); returns the last
+   * index. All or nothing: a refused batch appends none. */
+  proposeBatch(datas: readonly Uint8Array[], type: EntryType = "normal"): number {
     if (this.role !== "leader") throw new EdgeEsdbError("not_leader", `not the leader (leader: ${this.leader ?? "unknown"})`);
     if (this.leadTransferee !== null) {
       throw new EdgeEsdbError("unavailable", `leadership is being transferred to ${this.leadTransferee}`);
     }
-    if (data.length > limits.entryDataBytesMax) {
-      throw new TooLargeError("entry data bytes", "entryDataBytesMax", limits.entryDataBytesMax, data.length);
+    if (datas.length === 0 || datas.length > limits.entriesPerMessageMax) {
+      throw new InvalidArgumentError(`a batch holds 1..${limits.entriesPerMessageMax} proposals (entriesPerMessageMax)`);
     }
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + data.length > limits.uncommittedBytesMax) {
+    let bytes = 0;
+    for (const data of datas) {
+      if (data.length > limits.entryDataBytesMax) {
+        throw new TooLargeError("entry data bytes", "entryDataBytesMax", limits.entryDataBytesMax, data.length);
+      }
+      bytes += data.length;
+    }
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > limits.uncommittedBytesMax) {
       throw new EdgeEsdbError("unavailable", "too many uncommitted bytes (uncommittedBytesMax): retry later");
     }
-    this.uncommittedBytes += data.length;
-    const index = this.log.lastIndex() + 1;
-    this.appendEntries([{ term: this.term, index, type, data }]);
+    this.uncommittedBytes += bytes;
+    const first = this.log.lastIndex() + 1;
+    const entries: Entry[] = datas.map((data, i) => ({ term: this.term, index: first + i, type, data }));
+    this.appendEntries(entries);
     this.broadcastAppend();
-    return index;
+    return first + datas.length - 1;
   }
 
   /** Proposes one membership change (leader only); returns its entry's index. */
@@ -674,15 +706,20 @@ export class Raft {
     const candidate = matches[quorum - 1] ?? 0;
     if (candidate <= this.log.committed) return false;
     if (this.bugs.commitOlderTermByCount !== true && this.log.term(candidate) !== this.term) return false;
+    const before = this.log.committed;
     this.log.commitTo(candidate);
+    // Proposals of this term leave the uncommitted budget as they commit.
+    if (this.uncommittedBytes > 0) {
+      for (const e of this.log.slice(before + 1, candidate + 1, Number.POSITIVE_INFINITY)) {
+        if (e.term === this.term) this.uncommittedBytes -= e.data.length;
+      }
+      assert(this.uncommittedBytes >= 0, "uncommitted bytes never go negative");
+    }
     this.afterCommit();
     return true;
   }
 
   private afterCommit(): void {
-    // The entries up to commit are no longer counted against the uncommitted budget; the
-    // budget is approximate (it only ever refuses too early, never admits too much).
-    if (this.log.committed >= this.log.lastIndex()) this.uncommittedBytes = 0;
     if (this.log.term(this.log.committed) === this.term && this.readsBeforeTermCommit.length > 0) {
       const reads = this.readsBeforeTermCommit;
       this.readsBeforeTermCommit = [];

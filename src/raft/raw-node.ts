@@ -45,6 +45,13 @@ export class RawNode {
     return this.raft.propose(data);
   }
 
+  /** Proposes several entries at once: one append per follower carries them all (group
+   * commit). Returns the last entry's index; all or nothing. */
+  proposeBatch(datas: readonly Uint8Array[]): number {
+    this.assertNoReady("proposeBatch");
+    return this.raft.proposeBatch(datas);
+  }
+
   /** Proposes one membership change (leader only); returns the entry's index. */
   proposeConfChange(change: ConfChange): number {
     this.assertNoReady("proposeConfChange");
@@ -74,7 +81,7 @@ export class RawNode {
     if (!isHardStateEqual(this.hardState(), this.prevHardState)) return true;
     if (!isSoftStateEqual(this.softState(), this.prevSoftState)) return true;
     if (r.log.pendingSnapshot() !== null) return true;
-    if (r.log.unstableEntries().length > 0) return true;
+    if (r.log.hasUnstableEntries()) return true;
     return r.log.hasNextCommittedEntries(this.applyLimit());
   }
 

@@ -168,3 +168,34 @@ function persistAll(n: RawNode, storage: MemoryStorage): void {
     n.advance();
   }
 }
+
+describe("proposeBatch (group commit)", () => {
+  test("a batch becomes consecutive entries that travel in one append per follower", () => {
+    const c = new RawCluster();
+    for (const id of ["a", "b", "c"]) c.add(id, MemoryStorage.bootstrap({ voters: ["a", "b", "c"], learners: [] }));
+    c.node("a").campaign();
+    c.settle();
+    const sentBefore = c.sent.length;
+    const last = c.node("a").proposeBatch([bytes("x"), bytes("y"), bytes("z")]);
+    expect(last).toBe(5);
+    c.settle();
+    const appends = c.sent.slice(sentBefore).filter((m) => m.type === "append" && m.entries.length > 0);
+    expect(appends.map((m) => [m.to, m.entries.length])).toEqual([
+      ["b", 3],
+      ["c", 3],
+    ]);
+    c.tickAll(1);
+    expect((c.applied.get("b") ?? []).filter((e) => e.type === "normal").map((e) => text(e.data))).toEqual(["x", "y", "z"]);
+  });
+
+  test("a batch is all or nothing: one entry too large refuses the whole batch", () => {
+    const n = solo();
+    n.campaign();
+    n.ready();
+    n.advance();
+    const before = n.lastIndex();
+    expect(code(() => n.proposeBatch([bytes("ok"), new Uint8Array(limits.entryDataBytesMax + 1)]))).toBe("too_large");
+    expect(code(() => n.proposeBatch([]))).toBe("invalid_argument");
+    expect(n.lastIndex()).toBe(before);
+  });
+});
