@@ -201,6 +201,25 @@ export class EdgeEsdbClient {
     }
   }
 
+  /** Folds from the latest snapshot (its data is the starting state) plus the events after it. */
+  async foldFromSnapshot<S>(streamId: string, reducer: (state: S, event: RecordedEvent) => S, initial: S): Promise<FoldResult<S>> {
+    const snapshot = await this.snapshots.load(streamId).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === "not_found") return null;
+      throw error;
+    });
+    if (snapshot === null) return this.fold(streamId, reducer, initial);
+    let state = snapshot.data as S;
+    let version = snapshot.version;
+    for (;;) {
+      const page = await this.read(streamId, { from: version + 1, limit: foldPageCount });
+      for (const event of page) {
+        state = reducer(state, event);
+        version = event.version;
+      }
+      if (page.length < foldPageCount) return { state, version, streamExists: true };
+    }
+  }
+
   /** Catch-up, then live: every event of the stream from `from` (a version), as it commits. */
   live(streamId: string, options: LiveOptions = {}): LiveRead {
     return this.liveRead(`${streamPath(streamId)}/live${query({ from: options.from })}`, options, streamId);

@@ -77,6 +77,9 @@ for (const [name, connect] of transports) {
       expect((await client.snapshots.list("acc")).map((s) => s.version)).toEqual([1, 0]);
       await client.snapshots.delete("acc", 1);
       expect((await client.snapshots.load("acc")).version).toBe(0);
+      // From the snapshot at 0 ({ sum: 1 }) plus the event at 1 (data 2).
+      expect(await client.foldFromSnapshot("acc", (s: { sum: number }, e) => ({ sum: s.sum + (e.data as number) }), { sum: 0 })).toEqual({ state: { sum: 3 }, version: 1, streamExists: true });
+      expect(await client.foldFromSnapshot("none", (n: number) => n + 1, 0)).toEqual({ state: 0, version: -1, streamExists: false });
     });
 
     test("live reads: catch-up then live as an async iterator, resumable with lastEventId", async () => {
