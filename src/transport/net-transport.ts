@@ -221,6 +221,9 @@ export class NetTransport implements Transport {
         drain: () => {
           for (const link of this.links.values()) this.flushSmall(link);
         },
+        // ICMP errors (a peer's port closed: ECONNREFUSED on the error queue) are normal for
+        // UDP: the datagram is lost, raft resends. Without this handler they end the process.
+        error: () => {},
       },
     });
     const tls = this.options.tls ?? null;
