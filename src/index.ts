@@ -5,12 +5,63 @@
 //   await store.append("order-1", "no_stream", [{ type: "OrderPlaced", data: { total: 42 } }]);
 
 import { EventStore, type StoreOptions } from "./store/index.ts";
+import { Subscriptions, type SubscriptionsOptions } from "./subscriptions/index.ts";
+import { Metrics, Telemetry, TelemetryStoreObserver, attachOpenTelemetry } from "./telemetry/index.ts";
 
-export function openStore(options: StoreOptions): EventStore {
-  return EventStore.open(options);
+export interface OpenStoreOptions extends StoreOptions {
+  /** Telemetry to report to (default: a new one, with no handlers but the OpenTelemetry bridge). */
+  telemetry?: Telemetry;
+  /** Bridge telemetry to @opentelemetry/api (default true; silent until the app registers a provider). */
+  openTelemetry?: boolean;
+  /** Defaults of new persistent subscriptions, and the catch-up stall setting. */
+  subscriptions?: Pick<SubscriptionsOptions, "defaults" | "stalledAfterMs">;
+}
+
+/** The store with its subscriptions and telemetry attached. */
+export type Store = EventStore & {
+  readonly subscriptions: Subscriptions;
+  readonly telemetry: Telemetry;
+  readonly metrics: Metrics;
+  /** Every metric in the Prometheus text format (what /metrics serves). */
+  prometheusText(): string;
+};
+
+export function openStore(options: OpenStoreOptions): Store {
+  const telemetry = options.telemetry ?? new Telemetry();
+  const metrics = new Metrics();
+  const observer = new TelemetryStoreObserver(telemetry, metrics, options.clock);
+  const { telemetry: _t, openTelemetry, subscriptions: subscriptionOptions, ...storeOptions } = options;
+  const store = EventStore.open({ ...storeOptions, observer });
+  observer.storeId = store.storeId;
+  const detachBridge = openTelemetry === false || telemetry.handlerIds().includes("edge_esdb_opentelemetry") ? () => {} : attachOpenTelemetry(telemetry);
+  store.onClose(detachBridge);
+  const subscriptions = new Subscriptions(store, { telemetry, metrics, ...(options.clock === undefined ? {} : { clock: options.clock }), ...subscriptionOptions });
+  return Object.defineProperties(store, {
+    subscriptions: { value: subscriptions, enumerable: true },
+    telemetry: { value: telemetry, enumerable: true },
+    metrics: { value: metrics, enumerable: true },
+    prometheusText: { value: () => metrics.prometheusText(), enumerable: false },
+  }) as Store;
 }
 
 export { EventStore, SnapshotStore } from "./store/index.ts";
+export { Subscriptions, CatchUpSubscription, PersistentConsumer } from "./subscriptions/index.ts";
+export type {
+  Delivery,
+  DeliveryHandler,
+  NackAction,
+  PersistentSettings,
+  Selector,
+  StartFrom,
+  SubscriptionHealth,
+  SubscriptionState,
+  StreamSubscribeOptions,
+  AllSubscribeOptions,
+  CreateOptions,
+  ConnectOptions,
+} from "./subscriptions/index.ts";
+export { Telemetry, Metrics, attachOpenTelemetry, formatTelemetryEvent, telemetryEventNames, telemetryEventPath } from "./telemetry/index.ts";
+export type { TelemetryEvent, TelemetryEventMap, TelemetryEventName, TelemetryHandler, MetricFamily } from "./telemetry/index.ts";
 export type * from "./store/index.ts";
 export type {
   AppendResult,

@@ -60,3 +60,43 @@ export const sseConnectionsMax = 1024;
 export const httpShutdownMsMax = 3_000;
 /** Unix socket paths, in bytes (sun_path is 108 bytes on Linux, with its NUL). */
 export const unixSocketPathBytesMax = 107;
+
+// --------------------------------------------------- subscriptions and telemetry (src/subscriptions, src/telemetry)
+
+/** Events one subscriber buffers for its consumer by default; past this it falls back to catch-up reads. */
+export const liveBufferCountDefault = 1024;
+/** The live buffer setting at most. */
+export const liveBufferCountMax = 65_536;
+/** Events the live fan-out reads from the store and hands out in one turn of the event loop. */
+export const fanOutEventsPerTurnMax = 4096;
+/** Catch-up subscriptions open on one store at most (each holds a bounded buffer). */
+export const catchUpSubscriptionsMax = 4096;
+/** Persistent subscriptions kept by one store at most. */
+export const persistentSubscriptionsMax = 1024;
+/** Consumers joined to one persistent subscription at most. */
+export const consumersPerSubscriptionMax = 256;
+/** Unacknowledged events per consumer by default (the in-flight limit). */
+export const inFlightPerConsumerDefault = 64;
+/** The in-flight setting at most. */
+export const inFlightPerConsumerMax = 10_000;
+/** Events a persistent subscription holds outstanding (in flight or waiting to retry) at most. */
+export const outstandingPerSubscriptionMax = 20_000;
+/** An event not acknowledged within this time is taken back and redelivered. */
+export const ackTimeoutMsDefault = 30_000;
+/** Deliveries of one event after its first (nack retry or ack timeout) before it is parked. */
+export const retryCountMaxDefault = 5;
+/** The retry count setting at most. */
+export const retryCountMax = 1000;
+/** Back-off before a retried event is delivered again: the first delay, doubling up to the cap. */
+export const retryBackoffMsMinDefault = 100;
+export const retryBackoffMsMaxDefault = 10_000;
+/** A subscription with work that makes no progress for this long is reported stalled. */
+export const stalledAfterMsDefault = 30_000;
+/** Acknowledged progress is written to the store at most this often (and on close). */
+export const checkpointIntervalMsDefault = 1_000;
+/** Any millisecond setting of a subscription at most (a day). */
+export const subscriptionSettingMsMax = 86_400_000;
+/** Parked events one replay call reads into the subscription at most. */
+export const parkedReplayCountMax = 10_000;
+/** Telemetry handlers attached at most. */
+export const telemetryHandlersMax = 256;

@@ -65,6 +65,23 @@ export interface StoreOptions {
   clock?: () => number;
   /** SQLite page cache in KiB (default 16 MiB: a Pi Zero 2 W has 512 MiB in all). */
   cacheSizeKiB?: number;
+  /** Told about every append, read and snapshot (telemetry connects here; see StoreObserver). */
+  observer?: StoreObserver;
+}
+
+/**
+ * Hooks on the write and read paths, for telemetry. The store defines them so that it imports
+ * no telemetry; openStore() connects them. They run inline: they must be cheap and never throw.
+ * Durations are milliseconds (fractional).
+ */
+export interface StoreObserver {
+  appendStarted(streamId: string, eventCount: number): void;
+  appendStopped(streamId: string, eventCount: number, bytes: number, durationMs: number, result: AppendResult): void;
+  appendFailed(streamId: string, eventCount: number, durationMs: number, error: unknown): void;
+  /** streamId is "$all" for readAll. */
+  readStarted(streamId: string): void;
+  readStopped(streamId: string, eventCount: number, durationMs: number): void;
+  snapshotSaved(streamId: string, version: number, sizeBytes: number, durationMs: number): void;
 }
 
 export interface ReadOptions {
@@ -160,6 +177,9 @@ export class EventStore {
   private nextPositionBeforeGroup = 0;
   private groupAppends: CommittedAppend[] = [];
   private readonly commitListeners = new Set<CommitListener>();
+  private readonly closeListeners = new Set<() => Promise<void> | void>();
+  /** @internal for the snapshot store */
+  readonly observer: StoreObserver | null;
   private closed = false;
   private readonly randomPool = new Uint8Array(4096);
   private randomOffset = this.randomPool.length;
@@ -176,6 +196,7 @@ export class EventStore {
       throw new InvalidArgumentError(`durability must be "full" or "normal", got ${JSON.stringify(this.durability)}`);
     }
     this.clock = options.clock ?? Date.now;
+    this.observer = options.observer ?? null;
     if (this.readOnly) {
       if (!existsSync(this.file)) throw new NotFoundError(`no store at '${this.file}'`);
       this.lock = null;
@@ -256,6 +277,23 @@ export class EventStore {
   }
 
   private async appendInternal(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[], system: boolean): Promise<AppendResult> {
+    const observer = this.observer;
+    if (observer === null) return this.appendUnobserved(streamId, expectedVersion, events, system, null);
+    const eventCount = Array.isArray(events) ? events.length : 0;
+    const startedMs = performance.now();
+    observer.appendStarted(streamId, eventCount);
+    try {
+      const bytes = { value: 0 };
+      const result = await this.appendUnobserved(streamId, expectedVersion, events, system, bytes);
+      observer.appendStopped(streamId, eventCount, bytes.value, performance.now() - startedMs, result);
+      return result;
+    } catch (error) {
+      observer.appendFailed(streamId, eventCount, performance.now() - startedMs, error);
+      throw error;
+    }
+  }
+
+  private appendUnobserved(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[], system: boolean, bytesOut: { value: number } | null): Promise<AppendResult> {
     const committer = this.writable("append");
     const command: AppendCommand = {
       kind: "append",
@@ -265,6 +303,7 @@ export class EventStore {
     };
     let bytes = 0;
     for (const event of command.events) bytes += event.sizeBytes;
+    if (bytesOut !== null) bytesOut.value = bytes;
     // One event is one INSERT that either lands or not, then the stream's row: no savepoint.
     // The stream row is written only after every insert succeeded.
     return committer.submit((attempt) => this.appendOperation(command, attempt), { bytes, multiStatement: command.events.length > 1 });
@@ -353,6 +392,16 @@ export class EventStore {
 
   /** Reads a stream. Throws stream_not_found for a stream never written or soft-deleted. */
   async read(streamId: string, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    const observer = this.observer;
+    if (observer === null) return this.readUnobserved(streamId, options);
+    const startedMs = performance.now();
+    observer.readStarted(streamId);
+    const events = this.readUnobserved(streamId, options);
+    observer.readStopped(streamId, events.length, performance.now() - startedMs);
+    return events;
+  }
+
+  private readUnobserved(streamId: string, options: ReadOptions): RecordedEvent[] {
     this.open();
     validateStreamId(streamId, true);
     const direction = validateDirection(options.direction);
@@ -378,6 +427,16 @@ export class EventStore {
 
   /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const observer = this.observer;
+    if (observer === null) return this.readAllUnobserved(options);
+    const startedMs = performance.now();
+    observer.readStarted("$all");
+    const events = this.readAllUnobserved(options);
+    observer.readStopped("$all", events.length, performance.now() - startedMs);
+    return events;
+  }
+
+  private readAllUnobserved(options: ReadAllOptions): RecordedEvent[] {
     this.open();
     const direction = validateDirection(options.direction);
     const limit = validateLimit(options.limit);
@@ -551,6 +610,12 @@ export class EventStore {
     };
   }
 
+  /** The store's id (a UUID fixed when the store was created); "" on a read-only store of an old build. */
+  get storeId(): string {
+    const row = this.db.query("SELECT value FROM store_meta WHERE key = 'store_id'").get() as { value: string } | null;
+    return row?.value ?? "";
+  }
+
   /** The position the next event will get. */
   get headPosition(): number {
     return this.readOnly ? this.readHeadPosition() : this.nextPosition;
@@ -581,8 +646,26 @@ export class EventStore {
     }
   }
 
+  /**
+   * Called at the start of close(), before queued writes are flushed (subscriptions stop there
+   * and save their checkpoints). Returns a function that detaches it.
+   */
+  onClose(listener: () => Promise<void> | void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
   /** Writes out what is queued, checkpoints the WAL into the file, and closes. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    for (const listener of [...this.closeListeners]) {
+      this.closeListeners.delete(listener);
+      try {
+        await listener();
+      } catch (error) {
+        console.error("edge-esdb: a close listener threw:", error);
+      }
+    }
     if (this.closed) return;
     this.committer?.close();
     this.closed = true;
@@ -679,6 +762,7 @@ export class SnapshotStore {
     const sizeBytes = (typeof encoded === "string" ? utf8Bytes(encoded) : encoded.byteLength) + (encodedMetadata === null ? 0 : utf8Bytes(encodedMetadata));
     if (sizeBytes > limits.snapshotSizeBytesMax) throw new TooLargeError("snapshot (data + metadata) in bytes", "snapshotSizeBytesMax", limits.snapshotSizeBytesMax, sizeBytes);
     const createdAtMs = this.store.now();
+    const startedMs = performance.now();
     await committer.submit(() => {
       const stream = this.store.loadStreamState(streamId);
       if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
@@ -691,6 +775,7 @@ export class SnapshotStore {
         [streamId, version, encoded, encodedMetadata, contentType, createdAtMs],
       );
     }, { bytes: sizeBytes, multiStatement: false });
+    this.store.observer?.snapshotSaved(streamId, version, sizeBytes, performance.now() - startedMs);
     return { streamId, version, data, metadata: metadata ?? null, contentType, createdAt: new Date(createdAtMs) };
   }
 

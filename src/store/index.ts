@@ -13,5 +13,8 @@ export type {
   StoreInfo,
   CommittedAppend,
   CommitListener,
+  StoreObserver,
 } from "./event-store.ts";
+export { SubscriptionRecords } from "./subscription-records.ts";
+export type { SubscriptionRecord, SubscriptionProgress } from "./subscription-records.ts";
 export { storeFileName, lockFileName, schemaVersion, migrations } from "./schema.ts";

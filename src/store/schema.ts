@@ -60,6 +60,25 @@ export const migrations: readonly string[] = [
     value  ANY NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Persistent subscriptions (src/subscriptions): one row each, kept across restarts.
+  -- selector and settings are JSON. checkpoint is the last position whose event, and every
+  -- matching event before it, is resolved (acknowledged, skipped or parked); a restart resumes
+  -- at checkpoint + 1. parked_replayed_before: versions of $parked-<name> below it were replayed.
+  -- health is the last health the daemon recorded (JSON), for inspection beside it.
+  CREATE TABLE subscriptions (
+    name                    TEXT PRIMARY KEY,
+    selector                TEXT    NOT NULL,
+    settings                TEXT    NOT NULL,
+    start_position          INTEGER NOT NULL,
+    checkpoint              INTEGER NOT NULL,
+    acked_at                INTEGER,
+    parked_replayed_before  INTEGER NOT NULL DEFAULT 0,
+    health                  TEXT,
+    created_at              INTEGER NOT NULL,
+    updated_at              INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const schemaVersion = migrations.length;
