@@ -200,7 +200,7 @@ export class Raft {
       this.vote === m.from ||
       (this.vote === null && this.leader === null) ||
       (m.type === "preVote" && m.term > this.term) ||
-      (this.bugs.grantTwoVotesInTerm === true && m.type === "vote" && this.leader === null);
+      (this.bugs.grantTwoVotesInTerm === true && m.type === "vote" && this.role === "follower" && this.leader === null);
     const responseType: MessageType = m.type === "vote" ? "voteResponse" : "preVoteResponse";
     if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
       // §5.2, §5.4.1: grant the vote to a candidate whose log is at least as up-to-date as ours.

@@ -16,20 +16,21 @@ interface Case {
 const cases: Case[] = [
   // The paper's Figure 8: needs a leader cut off right after committing; the adversarial
   // profile makes that common.
-  { bug: "commitOlderTermByCount", profile: "adversarial", seedsMax: 500, caughtBy: /^(leader completeness|state machine safety|apply order|raft assertion)/ },
+  { bug: "commitOlderTermByCount", profile: "adversarial", seedsMax: 500, caughtBy: /^(leader completeness|state machine safety|apply order)/ },
   { bug: "grantTwoVotesInTerm", profile: "default", seedsMax: 200, caughtBy: /^election safety/ },
   { bug: "applyBeforeCommit", profile: "default", seedsMax: 200, caughtBy: /^(apply order|linearizability|durability|state machines differ)/ },
-  { bug: "readWithoutQuorum", profile: "default", seedsMax: 1500, caughtBy: /^linearizability/ },
+  { bug: "readWithoutQuorum", profile: "default", seedsMax: 1000, caughtBy: /^linearizability/ },
 ];
 
 for (const c of cases) {
   test(`planted bug ${c.bug} is caught within ${c.seedsMax} seeds (${c.profile} profile)`, () => {
+    // A bug may also trip one of the core's own assertions first (defence in depth); the test
+    // wants the simulator's checker to catch it too, so it looks for the first checker failure.
     let caught: { seed: number; failure: string } | null = null;
     for (let seed = 1; seed <= c.seedsMax && caught === null; seed++) {
       const result = runSeed(seed, { profile: c.profile, testingBugs: { [c.bug]: true } });
-      if (!result.ok) caught = { seed, failure: result.failure as string };
+      if (!result.ok && c.caughtBy.test(result.failure as string)) caught = { seed, failure: result.failure as string };
     }
     expect(caught).not.toBeNull();
-    expect(caught?.failure).toMatch(c.caughtBy);
   });
 }

@@ -4,8 +4,10 @@
 import { expect, test } from "bun:test";
 import { formatFailure, runSeed, type SimResult } from "./simulator.ts";
 
-const defaultSeeds = 400;
-const adversarialSeeds = 200;
+// Each test runs one chunk of seeds so that no single test nears `npm test`'s per-test timeout.
+const chunkSeeds = 500;
+const defaultChunks = 6; // seeds 1..3000
+const adversarialChunks = 3; // seeds 100001..101500
 
 function runAll(from: number, count: number, profile: "default" | "adversarial"): SimResult[] {
   const failures: SimResult[] = [];
@@ -16,17 +18,17 @@ function runAll(from: number, count: number, profile: "default" | "adversarial")
   return failures;
 }
 
-test(`simulator: ${defaultSeeds} seeds of the default profile hold every safety and liveness check`, () => {
-  const failures = runAll(1, defaultSeeds, "default");
-  if (failures.length > 0) console.error(failures.map(formatFailure).join("\n\n"));
-  expect(failures.map((f) => `seed ${f.seed}: ${f.failure}`)).toEqual([]);
-});
+const chunks: Array<{ from: number; profile: "default" | "adversarial" }> = [];
+for (let i = 0; i < defaultChunks; i++) chunks.push({ from: 1 + i * chunkSeeds, profile: "default" });
+for (let i = 0; i < adversarialChunks; i++) chunks.push({ from: 100_001 + i * chunkSeeds, profile: "adversarial" });
 
-test(`simulator: ${adversarialSeeds} seeds of the adversarial profile hold every safety and liveness check`, () => {
-  const failures = runAll(100_001, adversarialSeeds, "adversarial");
-  if (failures.length > 0) console.error(failures.map(formatFailure).join("\n\n"));
-  expect(failures.map((f) => `seed ${f.seed}: ${f.failure}`)).toEqual([]);
-});
+for (const { from, profile } of chunks) {
+  test(`simulator: seeds ${from}..${from + chunkSeeds - 1} (${profile} profile) hold every safety and liveness check`, () => {
+    const failures = runAll(from, chunkSeeds, profile);
+    if (failures.length > 0) console.error(failures.map(formatFailure).join("\n\n"));
+    expect(failures.map((f) => `seed ${f.seed}: ${f.failure}`)).toEqual([]);
+  });
+}
 
 test("simulator: one seed replays bit for bit", () => {
   const a = runSeed(42, { traceLength: 1000 });

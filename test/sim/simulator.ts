@@ -35,6 +35,8 @@ export interface SimResult {
   readonly failure: string | null;
   readonly trace: string[];
   readonly stats: SimStats;
+  /** The command that replays this run exactly. */
+  readonly replay: string;
 }
 
 export interface SimStats {
@@ -82,6 +84,8 @@ interface Scenario {
   entriesPerMessageMax: number;
   preVote: boolean;
   checkQuorum: boolean;
+  batchWrites: boolean;
+  readRouting: "random" | "stalest";
 }
 
 function chooseScenario(prng: Prng): Scenario {
@@ -116,6 +120,8 @@ function chooseScenario(prng: Prng): Scenario {
     // which etcd supports and which stress elections and reads differently.
     preVote: prng.chance(0.8),
     checkQuorum: prng.chance(0.8),
+    batchWrites: prng.chance(0.5),
+    readRouting: prng.chance(0.5) ? "random" : "stalest",
   };
 }
 
@@ -158,6 +164,7 @@ export class Simulation {
   private readonly network: Network;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly bugs: TestingBugs | undefined;
+  private readonly profile: "default" | "adversarial";
   private now = 0;
   private clock = 0;
   private nextNodeNumber = 1;
@@ -205,6 +212,7 @@ export class Simulation {
       });
     }
     this.bugs = options.testingBugs;
+    this.profile = options.profile ?? "default";
     this.traceLength = options.traceLength ?? 40;
     const s = this.scenario;
     this.network = new Network(this.prng.fork(), {
@@ -239,7 +247,10 @@ export class Simulation {
   private result(failure: string | null): SimResult {
     this.stats.ticks = this.now;
     this.stats.nodes = this.nodes.size;
-    return { seed: this.seed, ok: failure === null, failure, trace: this.traceRing.slice(), stats: this.stats };
+    let replay = `npm run sim -- --seed ${this.seed}`;
+    if (this.profile === "adversarial") replay += " --profile adversarial";
+    for (const [bug, on] of Object.entries(this.bugs ?? {})) if (on === true) replay += ` --bug ${bug}`;
+    return { seed: this.seed, ok: failure === null, failure, trace: this.traceRing.slice(), stats: this.stats, replay };
   }
 
   private runPhases(): void {
@@ -651,6 +662,7 @@ export class Simulation {
 
   private runClients(): void {
     const s = this.scenario;
+    const batch: ClientOp[] = [];
     for (let c = 0; c < this.clients.length; c++) {
       let op = this.clients[c] ?? null;
       if (op !== null && !op.done && op.node !== null && this.now - op.startedAt > s.clientTimeoutTicks) {
@@ -669,8 +681,31 @@ export class Simulation {
         this.clients[c] = op;
         if (op.kind === "write") (this.histories[key] as RegisterOp[]).push(op.history);
       }
-      if (op.node === null) this.submit(op);
+      if (op.node === null) {
+        if (op.kind === "write" && s.batchWrites) batch.push(op);
+        else this.submit(op);
+      }
     }
+    if (batch.length > 0) this.submitBatch(batch);
+  }
+
+  /** Writes that arrive together go to one leader as one proposeBatch (group commit). */
+  private submitBatch(ops: ClientOp[]): void {
+    const leaders = [...this.nodes.values()].filter((n) => n.raw !== null && n.raw.softState().role === "leader");
+    if (leaders.length === 0) return;
+    const n = this.prng.pick(leaders);
+    try {
+      (n.raw as RawNode).proposeBatch(ops.map((op) => encodeWrite({ writeId: op.writeId, key: op.key })));
+    } catch (error) {
+      if (error instanceof AssertionError) throw error;
+      return;
+    }
+    for (const op of ops) {
+      op.node = n.id;
+      op.startedAt = this.now;
+      if (n.registers.has(op.writeId)) this.ackWrite(op);
+    }
+    this.handleReady(n);
   }
 
   private newWrite(client: number, key: number): ClientOp {
@@ -727,7 +762,12 @@ export class Simulation {
     // Reads go to any node that knows a leader: followers forward them (ReadIndex).
     const knowing = live.filter((n) => (n.raw as RawNode).softState().leader !== null);
     if (knowing.length === 0) return false;
-    const n = this.prng.pick(knowing);
+    let n = this.prng.pick(knowing);
+    if (this.scenario.readRouting === "stalest" && leaders.length > 0) {
+      // An adversarial client: it reads from the leader of the oldest term it can find, the
+      // one most likely to be deposed without knowing it.
+      n = leaders.reduce((a, b) => ((a.raw as RawNode).hardState().term <= (b.raw as RawNode).hardState().term ? a : b));
+    }
     const context = `r${op.writeId}`;
     (n.raw as RawNode).readIndex(textEncoder.encode(context));
     n.readsWaiting.set(context, op);
@@ -814,7 +854,7 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
 export function formatFailure(result: SimResult): string {
   return [
     `seed ${result.seed} FAILED: ${result.failure}`,
-    `replay: npm run sim -- --seed ${result.seed}`,
+    `replay: ${result.replay}`,
     "trace (last events):",
     ...result.trace.map((l) => `  ${l}`),
   ].join("\n");
