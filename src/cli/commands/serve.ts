@@ -1,12 +1,14 @@
 // `edge-esdb serve`: starts the node (single mode) and the HTTP gateway on its unix socket (and
 // TCP when a host is set), logs one line when both are ready, runs until SIGINT or SIGTERM, then
 // stops accepting, ends live reads, finishes in-flight requests, closes the store (queued writes
-// committed, WAL checkpointed) and exits 0.
+// committed, WAL checkpointed) and exits 0. Under systemd (Type=notify) it sends READY=1 after
+// the ready line, pets the watchdog while running and sends STOPPING=1 on the signal.
 
 import type { Command } from "commander";
 import { defaultSocketPath, startGateway } from "../../api/index.ts";
 import { startNode } from "../../node/index.ts";
 import { configFor } from "../context.ts";
+import { notifyReady, notifyStopping, startWatchdog } from "../sd-notify.ts";
 import { version } from "../version.ts";
 
 export function registerServe(program: Command): void {
@@ -43,7 +45,13 @@ export function registerServe(program: Command): void {
       await new Promise((resolve) => setTimeout(resolve, 0));
       const listeners = [`socket ${gateway.socketPath}`, ...(gateway.url === null ? [] : [`http ${gateway.url}`])].join(", ");
       console.log(`edge-esdb ${version} ready: mode single, data dir ${node.dataDir}, ${listeners}, durability ${config.durability}, ${node.store.headPosition} events`);
+      notifyReady(`serving on ${listeners}`);
+      let running = true;
+      const stopWatchdog = startWatchdog(() => running);
       const signal = await stopped;
+      running = false;
+      stopWatchdog();
+      notifyStopping(`stopping on ${signal}`);
       await gateway.stop();
       await node.close();
       console.log(`edge-esdb stopped on ${signal}: store closed cleanly`);

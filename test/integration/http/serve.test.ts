@@ -57,6 +57,34 @@ async function serve(args: string[], env: Record<string, string> = {}): Promise<
 }
 
 describe("edge-esdb serve", () => {
+  test.skipIf(Bun.which("socat") === null)("under systemd: READY=1 once the socket answers, watchdog pets, STOPPING=1 on SIGTERM", async () => {
+    using dir = tempDir();
+    const notifySocket = path.join(dir.path, "notify");
+    const socat = Bun.spawn(["socat", "-u", `UNIX-RECV:${notifySocket}`, "STDOUT"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    let received = "";
+    const reading = (async () => {
+      for await (const chunk of socat.stdout) received += new TextDecoder().decode(chunk);
+    })();
+    const until = async (text: string) => {
+      while (!received.includes(text)) await Bun.sleep(5);
+    };
+    try {
+      while (!existsSync(notifySocket)) await Bun.sleep(5);
+      const daemon = await serve(["--data-dir", dir.path, "--socket", path.join(dir.path, "api.sock")], { NOTIFY_SOCKET: notifySocket, WATCHDOG_USEC: "100000" });
+      await until("READY=1");
+      using client = new EdgeEsdbClient({ socketPath: daemon.socketPath });
+      expect(await client.health()).toBe(true);
+      expect(received).toContain(`MAINPID=${daemon.child.pid}`);
+      await until("WATCHDOG=1");
+      expect(await daemon.stop()).toBe(0);
+      await until("STOPPING=1");
+    } finally {
+      socat.kill();
+      await socat.exited;
+      await reading;
+    }
+  });
+
   test("serves over the socket and TCP; SIGTERM ends live reads, closes the store and exits 0", async () => {
     using dir = tempDir();
     const socket = path.join(dir.path, "api.sock");
