@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerSelfCheck } from "./commands/self-check.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerSubscriptions } from "./commands/subscriptions.ts";
 import { errorLine } from "./output.ts";
 import { version } from "./version.ts";
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerInspect(program);
   registerSelfCheck(program);
+  registerSubscriptions(program);
   return program;
 }
 

@@ -77,6 +77,8 @@ export class PersistentSubscription {
   private fetchingParked = false;
   private paused = false;
   private closed = false;
+  /** Set by close(): the health saved last says that nothing runs any more. */
+  private stopping = false;
   private tickTimer: ReturnType<typeof setTimeout> | null = null;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private saving: Promise<void> | null = null;
@@ -431,7 +433,7 @@ export class PersistentSubscription {
     for (const consumer of this.consumers) inFlight += consumer.inFlight.size;
     const hasWork = outstanding > 0 || buffered > 0 || this.retryQueue.length > 0;
     let state: SubscriptionState;
-    if (this.paused || this.consumers.length === 0) state = "paused";
+    if (this.paused || this.stopping || this.consumers.length === 0) state = "paused";
     else if (hasWork && this.context.now() - this.lastProgressMs > this.settings.stalledAfterMs) state = "stalled";
     else state = this.feed?.mode ?? "catching_up";
     if (!hasWork && state !== "paused") this.lastProgressMs = this.context.now();
@@ -446,10 +448,10 @@ export class PersistentSubscription {
       checkpoint: this.checkpoint,
       lastAckedPosition: this.lastAckedPosition,
       lastAckedAt: this.ackedAtMs === null ? null : new Date(this.ackedAtMs).toISOString(),
-      inFlight,
+      inFlight: this.stopping ? 0 : inFlight,
       buffered,
       parkedCount: Math.max(0, this.parkedLastVersion + 1 - this.parkedReplayedBefore),
-      consumers: this.consumers.length,
+      consumers: this.stopping ? 0 : this.consumers.length,
     };
   }
 
@@ -466,7 +468,9 @@ export class PersistentSubscription {
   /** Stops delivery: consumers end, progress is saved (unless the subscription is deleted). */
   async close(options: { save?: boolean } = {}): Promise<void> {
     if (this.closed) return;
+    this.stopping = true;
     this.advance();
+    this.dirty = true;
     if (options.save !== false) await this.save();
     this.closed = true;
     if (this.tickTimer !== null) clearTimeout(this.tickTimer);
