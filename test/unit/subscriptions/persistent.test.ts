@@ -45,15 +45,15 @@ describe("persistent subscriptions", () => {
     const created = await subs.create("p", { selector: { pattern: "*" }, from: "end", settings: { inFlightMax: 3 } });
     expect(created).toMatchObject({ name: "p", kind: "persistent", state: "paused", checkpoint: 1, lagEvents: 0, parkedCount: 0, consumers: 0 });
     expect(subs.settings("p").inFlightMax).toBe(3);
-    expect((await subs.create("p", { selector: { pattern: "*" } }).catch((e: { code: string }) => e)).code).toBe("already_exists");
+    expect((await subs.create("p", { selector: { pattern: "*" } }).then(() => "resolved", (e: { code: string }) => e.code))).toBe("already_exists");
     expect(() => subs.get("nope")).toThrow(expect.objectContaining({ code: "not_found" }));
-    expect((await subs.create("bad", { selector: { pattern: "*", stream: "x" } as never }).catch((e: { code: string }) => e)).code).toBe("invalid_argument");
-    expect((await subs.create("bad", { selector: { stream: "x" }, settings: { inFlightMax: 0 } }).catch((e: { code: string }) => e)).code).toBe("invalid_argument");
+    expect((await subs.create("bad", { selector: { pattern: "*", stream: "x" } as never }).then(() => "resolved", (e: { code: string }) => e.code))).toBe("invalid_argument");
+    expect((await subs.create("bad", { selector: { stream: "x" }, settings: { inFlightMax: 0 } }).then(() => "resolved", (e: { code: string }) => e.code))).toBe("invalid_argument");
     const consumer = subs.connect("p");
     await subs.delete("p");
     expect(await consumer.next()).toBeNull();
     expect(subs.list()).toEqual([]);
-    expect((await subs.delete("p").catch((e: { code: string }) => e)).code).toBe("not_found");
+    expect((await subs.delete("p").then(() => "resolved", (e: { code: string }) => e.code))).toBe("not_found");
     expect(() => subs.connect("p")).toThrow(expect.objectContaining({ code: "not_found" }));
   });
 
