@@ -16,7 +16,18 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 /** The CBOR encoding of a body (a fresh copy, safe to keep). */
 export function encodeCbor(value: unknown): Uint8Array {
   const encoded = encoder.encode(value);
-  return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.length).slice();
+  // A copy (the encoder reuses its buffer); alloc + set is faster than slice() under Bun.
+  const copy = new Uint8Array(encoded.length);
+  copy.set(encoded);
+  return copy;
+}
+
+/**
+ * The CBOR encoding of a body as a view of the encoder's buffer: valid only until the next
+ * encode, for a caller that copies it at once (into a frame).
+ */
+export function encodeCborView(value: unknown): Uint8Array {
+  return encoder.encode(value);
 }
 
 /** The decoded body, or null when the bytes are not one well-formed CBOR item this wire accepts. */

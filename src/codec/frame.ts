@@ -105,26 +105,47 @@ export function isValidNodeId(nodeId: unknown): nodeId is string {
 
 /** Builds a frame and tags it with the key. */
 export function sealFrame(fields: FrameFields, key: Uint8Array, senderBytes = nodeIdBytes(fields.sender)): Uint8Array {
-  assert(fields.clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
-  assert(Number.isSafeInteger(fields.sequence) && fields.sequence >= 0, "sequence is a u53");
-  assert(Number.isInteger(fields.type) && fields.type >= 0 && fields.type <= 0xffff, "type is a u16");
+  const frame = prepareFrame(fields.type, fields.clusterId, fields.sender, fields.body, senderBytes);
+  finishFrame(frame, fields.sequence, key);
+  return frame;
+}
+
+/**
+ * Builds a frame without its sequence and tag (both zero), so it can wait in a queue and be
+ * numbered and tagged when it is written (finishFrame), with no second copy of the body.
+ */
+export function prepareFrame(
+  type: number,
+  clusterId: Uint8Array,
+  sender: string,
+  body: Uint8Array,
+  senderBytes = nodeIdBytes(sender),
+): Uint8Array {
+  assert(clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
+  assert(Number.isInteger(type) && type >= 0 && type <= 0xffff, "type is a u16");
   const bodyOffset = fixedHeaderBytes + senderBytes.length;
-  const tagOffset = bodyOffset + fields.body.length;
-  const frame = new Uint8Array(tagOffset + tagBytes);
+  const frame = new Uint8Array(bodyOffset + body.length + tagBytes);
   const view = new DataView(frame.buffer);
   frame.set(frameMagic, 0);
   view.setUint8(4, protocolVersion);
   view.setUint8(5, 0);
-  view.setUint16(6, fields.type);
-  frame.set(fields.clusterId, 8);
-  view.setUint32(16, Math.floor(fields.sequence / 0x1_0000_0000));
-  view.setUint32(20, fields.sequence >>> 0);
-  view.setUint32(24, fields.body.length);
+  view.setUint16(6, type);
+  frame.set(clusterId, 8);
+  view.setUint32(24, body.length);
   view.setUint8(28, senderBytes.length);
   frame.set(senderBytes, fixedHeaderBytes);
-  frame.set(fields.body, bodyOffset);
-  frame.set(hmac(key, frame.subarray(0, tagOffset)), tagOffset);
+  frame.set(body, bodyOffset);
   return frame;
+}
+
+/** Writes a prepared frame's sequence, then its tag over everything before the tag. */
+export function finishFrame(frame: Uint8Array, sequence: number, key: Uint8Array): void {
+  assert(Number.isSafeInteger(sequence) && sequence >= 0, "sequence is a u53");
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
+  view.setUint32(16, Math.floor(sequence / 0x1_0000_0000));
+  view.setUint32(20, sequence >>> 0);
+  const tagOffset = frame.length - tagBytes;
+  frame.set(hmac(key, frame.subarray(0, tagOffset)), tagOffset);
 }
 
 export type HeaderResult =

@@ -1,14 +1,16 @@
 // The codec's public face: frames for UDP and TCP, the keys they are tagged with, the message
 // type registry, the replay window, drop counting, and the signing helpers discovery uses.
-export { encodeCbor, decodeCbor, scanCbor } from "./cbor.ts";
+export { encodeCbor, encodeCborView, decodeCbor, scanCbor } from "./cbor.ts";
 export { DatagramCodec, decodeMessage, type CodecOptions, type OpenResult } from "./datagram.ts";
 export { DropCounter, type Clock, type DropDetails, type LogSink } from "./drops.ts";
 export {
   dropReasons,
+  finishFrame,
   fixedHeaderBytes,
   frameMagic,
   frameOverheadBytesMax,
   isValidNodeId,
+  prepareFrame,
   protocolVersion,
   protocolVersionsSupported,
   readHeader,

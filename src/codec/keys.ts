@@ -74,13 +74,23 @@ export function clusterIdOf(clusterName: string): Uint8Array {
   return new Uint8Array(digest.buffer, digest.byteOffset, clusterIdBytes).slice();
 }
 
-/** HMAC-SHA256 of the parts, in order. */
+/** HMAC-SHA256 of the parts, in order. Bun's native hasher when there is one (about twice as
+ * fast as node:crypto's createHmac under Bun), node:crypto elsewhere. */
 export function hmac(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  if (bunHasher !== null) {
+    const h = new bunHasher("sha256", key);
+    for (const part of parts) h.update(part);
+    return h.digest() as Uint8Array;
+  }
   const h = createHmac("sha256", key);
   for (const part of parts) h.update(part);
   const digest = h.digest();
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
 }
+
+type Hasher = { update(data: Uint8Array): unknown; digest(): unknown };
+const bunHasher: (new (algorithm: "sha256", key: Uint8Array) => Hasher) | null =
+  typeof Bun === "undefined" ? null : (Bun.CryptoHasher as unknown as new (algorithm: "sha256", key: Uint8Array) => Hasher);
 
 /** Constant-time comparison of two tags. */
 export function tagsEqual(a: Uint8Array, b: Uint8Array): boolean {

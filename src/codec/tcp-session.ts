@@ -22,7 +22,7 @@ import { decodeCbor, encodeCbor } from "./cbor.ts";
 import { decodeMessage } from "./datagram.ts";
 import type { DropCounter } from "./drops.ts";
 import type { DropReason, FrameHeader } from "./frame.ts";
-import { frameBody, isValidNodeId, nodeIdBytes, sameClusterId, sealFrame, verifyFrameTag } from "./frame.ts";
+import { finishFrame, frameBody, isValidNodeId, nodeIdBytes, prepareFrame, sameClusterId, sealFrame, verifyFrameTag } from "./frame.ts";
 import { hmac, verifyingKeys, type ClusterKeys } from "./keys.ts";
 import type { Message, MessageRegistry } from "./registry.ts";
 import { isBytes, isRecord, isUint } from "./registry.ts";
@@ -112,10 +112,20 @@ export class TcpSession {
 
   /** Seals a message on the open session. */
   seal(message: Message, encodedBody: Uint8Array = encodeCbor(message.body)): Uint8Array {
-    assert(this.state === "open" && this.sendKey !== null, "seal on an open session");
+    return this.sealPrepared(this.prepare(message, encodedBody));
+  }
+
+  /** A frame for the message, still without sequence and tag: it may wait in a queue (sealPrepared). */
+  prepare(message: Message, encodedBody: Uint8Array): Uint8Array {
     assert(this.options.registry.isValid(message), `message of type ${message.type} is registered and valid`);
     assert(encodedBody.length <= tcpBodyBytesMax, "body within tcpBodyBytesMax");
-    const frame = this.sealWith(message.type, encodedBody, this.sendSequence, this.sendKey);
+    return prepareFrame(message.type, this.options.keys.clusterId, this.options.nodeId, encodedBody, this.senderBytes);
+  }
+
+  /** Numbers and tags a prepared frame on the open session, in place; returns it. */
+  sealPrepared(frame: Uint8Array): Uint8Array {
+    assert(this.state === "open" && this.sendKey !== null, "seal on an open session");
+    finishFrame(frame, this.sendSequence, this.sendKey);
     this.sendSequence += 1;
     return frame;
   }

@@ -13,8 +13,8 @@ import type { Socket, TCPSocketListener, udp } from "bun";
 import {
   DatagramCodec,
   DropCounter,
-  encodeCbor,
-  frameOverheadBytesMax,
+  encodeCborView,
+  prepareFrame,
   TcpChannel,
   type Clock,
   type ClusterKeys,
@@ -68,9 +68,9 @@ interface Conn {
   closed: boolean;
 }
 
+/** A bulk frame waiting in a peer's queue: built, but numbered and tagged only when written. */
 interface Outgoing {
-  readonly message: Message;
-  readonly body: Uint8Array;
+  readonly frame: Uint8Array;
 }
 
 interface Link {
@@ -155,7 +155,8 @@ export class NetTransport implements Transport {
     }
     const type = this.options.registry.require(message.type);
     assert(type.validate(message.body), `message of type ${type.name} is valid`);
-    const body = encodeCbor(message.body);
+    // A view of the encoder's buffer, copied into the frame right here (one copy of the body).
+    const body = encodeCborView(message.body);
     if (type.sizeClass === "small" && link.address !== null) {
       const datagram = this.datagrams.seal(message, body);
       if (datagram !== null) {
@@ -166,7 +167,8 @@ export class NetTransport implements Transport {
     if (body.length > tcpBodyBytesMax) {
       return Promise.reject(new TooLargeError(`message ${type.name}`, "tcpBodyBytesMax", tcpBodyBytesMax, body.length));
     }
-    const queued = link.bulk.push({ message, body }, body.length + frameOverheadBytesMax);
+    const frame = prepareFrame(message.type, this.options.keys.clusterId, this.nodeId, body);
+    const queued = link.bulk.push({ frame }, frame.length);
     if (link.conn !== null) this.pump(link);
     else if (link.dialing === null && link.reconnectTimer === null) this.dial(link);
     return queued;
@@ -275,6 +277,9 @@ export class NetTransport implements Transport {
   private socketHandlers() {
     return {
       open: (socket: Socket<Conn>) => {
+        // Frames are written whole, often as the tail of a partial write: Nagle's algorithm would
+        // hold such a tail back until the peer's delayed ACK (tens of milliseconds).
+        socket.setNoDelay(true);
         if (socket.data === undefined) {
           // An accepted connection: the listener side of a handshake.
           socket.data = this.newConn("listener", null);
@@ -392,7 +397,7 @@ export class NetTransport implements Transport {
     while (conn.pendingWrite === null) {
       const next = link.bulk.shift();
       if (next === undefined) return;
-      this.write(conn, conn.channel.seal(next.message, next.body));
+      this.write(conn, conn.channel.session.sealPrepared(next.frame));
     }
   }
 
