@@ -3,11 +3,19 @@
 // device. An error is one line on stderr naming the problem, and a non-zero exit.
 
 import { Command, CommanderError } from "commander";
+import { registerBackup } from "./commands/backup.ts";
+import { registerCompletion } from "./commands/completion.ts";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerSelfCheck } from "./commands/self-check.ts";
+import { registerSnapshots } from "./commands/snapshots.ts";
+import { registerStatus } from "./commands/status.ts";
+import { registerTail } from "./commands/tail.ts";
+import { registerTransfer } from "./commands/transfer.ts";
+import { registerVerify } from "./commands/verify.ts";
+import { registerVersion } from "./commands/version.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerSubscriptions } from "./commands/subscriptions.ts";
-import { errorLine } from "./output.ts";
+import { errorLine, ExitStatus } from "./output.ts";
 import { version } from "./version.ts";
 
 export function buildProgram(): Command {
@@ -24,6 +32,14 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerInspect(program);
+  registerTail(program);
+  registerSnapshots(program);
+  registerStatus(program);
+  registerBackup(program);
+  registerTransfer(program);
+  registerVerify(program);
+  registerVersion(program);
+  registerCompletion(program);
   registerSelfCheck(program);
   registerSubscriptions(program);
   return program;
@@ -36,6 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ExitStatus) return error.exitCode;
     process.stderr.write(`${errorLine(error)}\n`);
     return 1;
   }

@@ -6,7 +6,7 @@
 import { Database } from "bun:sqlite";
 import type { Command } from "commander";
 import { decode, encode, isNativeAccelerationEnabled } from "cbor-x";
-import { printFields, printJson } from "../output.ts";
+import { ExitStatus, printFields, printJson } from "../output.ts";
 import { sdNotify } from "../sd-notify.ts";
 import { buildCommit, compiled, version } from "../version.ts";
 import { wantsJson } from "../context.ts";
@@ -56,6 +56,6 @@ export function registerSelfCheck(program: Command): void {
       const result = runSelfCheck();
       if (wantsJson(command)) printJson(result);
       else printFields(Object.entries(result).map(([k, v]) => [k, String(v)] as const));
-      if (!result.cborRoundTrip) process.exitCode = 1;
+      if (!result.cborRoundTrip) throw new ExitStatus(1);
     });
 }

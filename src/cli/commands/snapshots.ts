@@ -1,0 +1,57 @@
+// `edge-esdb snapshots list STREAM` and `edge-esdb snapshots show STREAM [VERSION]`: the
+// snapshots a stream has, read-only.
+
+import type { Command } from "commander";
+import { InvalidArgumentError } from "../../lib/index.ts";
+import { configFor, openForReading, wantsJson } from "../context.ts";
+import { formatBytes, printFields, printJson, printTable, shorten } from "../output.ts";
+
+function parseVersion(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`version must be an integer >= 0, got '${value}'`);
+  return n;
+}
+
+export function registerSnapshots(program: Command): void {
+  const snapshots = program.command("snapshots").description("list and show a stream's snapshots");
+
+  snapshots
+    .command("list")
+    .description("every snapshot of a stream, newest version first")
+    .argument("<stream>", "stream id")
+    .action(async (stream: string, _options: unknown, command: Command) => {
+      const store = openForReading(await configFor(command));
+      try {
+        const list = await store.snapshots.list(stream);
+        if (wantsJson(command)) printJson({ snapshots: list });
+        else printTable(["VERSION", "SIZE", "CONTENT TYPE", "CREATED", "METADATA"], list.map((s) => [String(s.version), formatBytes(s.sizeBytes), s.contentType, s.createdAt.toISOString(), s.metadata === null ? "" : shorten(JSON.stringify(s.metadata), 40)]));
+      } finally {
+        await store.close();
+      }
+    });
+
+  snapshots
+    .command("show")
+    .description("a snapshot with its data: the latest, or the one at VERSION")
+    .argument("<stream>", "stream id")
+    .argument("[version]", "snapshot version (default: the latest)")
+    .action(async (stream: string, version: string | undefined, _options: unknown, command: Command) => {
+      const store = openForReading(await configFor(command));
+      try {
+        const snapshot = await store.snapshots.load(stream, version === undefined ? undefined : parseVersion(version));
+        if (wantsJson(command)) printJson(snapshot);
+        else {
+          printFields([
+            ["stream", snapshot.streamId],
+            ["version", String(snapshot.version)],
+            ["content type", snapshot.contentType],
+            ["created", snapshot.createdAt.toISOString()],
+            ["metadata", JSON.stringify(snapshot.metadata)],
+          ]);
+          console.log(snapshot.data instanceof Uint8Array ? `<${snapshot.data.byteLength} bytes>` : JSON.stringify(snapshot.data, null, 2));
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}
