@@ -7,7 +7,7 @@ import { assert, limits } from "../lib/index.ts";
 import type { ConfChange } from "./conf-change.ts";
 import type { Progress } from "./progress.ts";
 import { Raft, type RaftConfig } from "./raft.ts";
-import type { ConfState, HardState, Message, NodeId, Ready, SoftState } from "./types.ts";
+import type { ConfState, HardState, Message, MessageType, NodeId, Ready, SoftState } from "./types.ts";
 import { isHardStateEqual } from "./types.ts";
 
 export class RawNode {
@@ -31,12 +31,14 @@ export class RawNode {
     this.raft.tick();
   }
 
-  /** A message from another node. Messages of local types are refused (they never travel). */
-  step(m: Message): void {
+  /** A message from another node. Returns false, changing nothing, for a message that no
+   * correct peer sends (a local type, wrong address, broken entries): a peer's bug or a
+   * forged frame must not trip this node's assertions. */
+  step(m: Message): boolean {
     this.assertNoReady("step");
-    if (m.type === "hup" || m.type === "beat" || m.type === "checkQuorum" || m.type === "propose") return;
-    if (m.to !== this.raft.id || m.from === this.raft.id) return;
+    if (!isWellFormed(m, this.raft.id)) return false;
     this.raft.step(m);
+    return true;
   }
 
   /** Proposes application data (leader only); returns the entry's index. Throws not_leader. */
@@ -171,6 +173,49 @@ export class RawNode {
   private assertNoReady(what: string): void {
     assert(this.outstanding === null, `${what}() between ready() and advance()`);
   }
+}
+
+const remoteTypes = new Set<MessageType>([
+  "append",
+  "appendResponse",
+  "heartbeat",
+  "heartbeatResponse",
+  "vote",
+  "voteResponse",
+  "preVote",
+  "preVoteResponse",
+  "snapshot",
+  "snapshotResponse",
+  "readIndex",
+  "readIndexResponse",
+  "transferLeader",
+  "timeoutNow",
+]);
+
+function isCount(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/** The shape checks of a message from the network (sizes are the codec's to check). */
+export function isWellFormed(m: Message, self: NodeId): boolean {
+  if (!remoteTypes.has(m.type) || m.to !== self || m.from === self || m.from.length === 0) return false;
+  if (!isCount(m.term) || !isCount(m.logTerm) || !isCount(m.index) || !isCount(m.commit) || !isCount(m.rejectHint)) return false;
+  // Only forwarded requests may come from a node that has no term yet.
+  if (m.term === 0 && m.type !== "readIndex" && m.type !== "transferLeader") return false;
+  if ((m.type === "readIndex" || m.type === "readIndexResponse") && m.context === null) return false;
+  if (m.entries.length > limits.entriesPerMessageMax) return false;
+  for (let i = 0; i < m.entries.length; i++) {
+    const e = m.entries[i] as Message["entries"][number];
+    if (e.index !== m.index + 1 + i || !isCount(e.term) || e.term > m.term || e.term < m.logTerm) return false;
+    if (e.type !== "normal" && e.type !== "confChange" && e.type !== "empty") return false;
+  }
+  const chunk = m.snapshot;
+  if (m.type === "snapshot") {
+    if (chunk === null || !isCount(chunk.offset) || !isCount(chunk.totalBytes)) return false;
+    if (chunk.offset + chunk.data.length > chunk.totalBytes || chunk.done !== (chunk.offset + chunk.data.length === chunk.totalBytes)) return false;
+    if (chunk.metadata.term > m.term || chunk.metadata.index < 1) return false;
+  }
+  return true;
 }
 
 function isSoftStateEqual(a: SoftState, b: SoftState): boolean {

@@ -40,20 +40,26 @@ test("simulator: one seed replays bit for bit", () => {
   expect(a.stats.writesAcked + a.stats.readsAcked).toBeGreaterThan(0);
 });
 
-test("simulator: the seeds exercise what the issue lists (crashes, snapshots, membership, reads)", () => {
+test("simulator: the seeds exercise what the issue lists (crashes, snapshots, membership, reads, transfers)", () => {
   let crashes = 0;
   let snapshots = 0;
   let confChanges = 0;
   let reads = 0;
+  let transfers = 0;
+  let leaders = 0;
   for (let seed = 1; seed <= 60; seed++) {
     const r = runSeed(seed);
     crashes += r.stats.crashes;
     snapshots += r.stats.snapshotsSent;
     confChanges += r.stats.confChanges;
     reads += r.stats.readsAcked;
+    transfers += r.stats.transfers;
+    leaders += r.stats.leaders;
   }
   expect(crashes).toBeGreaterThan(0);
   expect(snapshots).toBeGreaterThan(0);
   expect(confChanges).toBeGreaterThan(0);
   expect(reads).toBeGreaterThan(0);
+  expect(transfers).toBeGreaterThan(0);
+  expect(leaders).toBeGreaterThan(60);
 });

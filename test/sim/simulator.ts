@@ -48,6 +48,7 @@ export interface SimStats {
   crashes: number;
   snapshotsSent: number;
   confChanges: number;
+  transfers: number;
   messages: number;
   linearizabilityGaveUp: number;
 }
@@ -86,6 +87,7 @@ interface Scenario {
   checkQuorum: boolean;
   batchWrites: boolean;
   readRouting: "random" | "stalest";
+  transferProbability: number;
 }
 
 function chooseScenario(prng: Prng): Scenario {
@@ -122,6 +124,7 @@ function chooseScenario(prng: Prng): Scenario {
     checkQuorum: prng.chance(0.8),
     batchWrites: prng.chance(0.5),
     readRouting: prng.chance(0.5) ? "random" : "stalest",
+    transferProbability: prng.pick([0, 0.005, 0.02]),
   };
 }
 
@@ -194,6 +197,7 @@ export class Simulation {
     crashes: 0,
     snapshotsSent: 0,
     confChanges: 0,
+    transfers: 0,
     messages: 0,
     linearizabilityGaveUp: 0,
   };
@@ -292,7 +296,7 @@ export class Simulation {
     for (const m of this.network.due(this.now)) {
       const n = this.nodes.get(m.to);
       if (n === undefined || n.raw === null) continue;
-      n.raw.step(m);
+      if (!n.raw.step(m)) throw new Violation(`malformed message from ${m.from}: ${m.type}`);
       this.handleReady(n);
     }
     for (const n of this.nodes.values()) {
@@ -587,6 +591,7 @@ export class Simulation {
     }
     if (this.prng.chance(s.partitionProbability)) this.changePartition();
     if (this.prng.chance(s.confChangeProbability)) this.changeMembership();
+    if (this.prng.chance(s.transferProbability)) this.transferLeadership();
     if (this.now % 50 === 0) this.checkLogMatching();
   }
 
@@ -621,6 +626,20 @@ export class Simulation {
       this.network.block(b, victim);
     }
     this.trace(`partition: ${victim} isolated`);
+  }
+
+  /** A graceful hand-over (§3.10): the leader asks another voter to take over. */
+  private transferLeadership(): void {
+    const leader = this.leader();
+    if (leader === null) return;
+    const raw = leader.raw as RawNode;
+    const others = raw.confState().voters.filter((id) => id !== leader.id);
+    if (others.length === 0) return;
+    const to = this.prng.pick(others);
+    raw.transferLeadership(to);
+    this.stats.transfers++;
+    this.trace(`transfer: ${leader.id} hands leadership to ${to}`);
+    this.handleReady(leader);
   }
 
   private changeMembership(): void {

@@ -12,7 +12,7 @@ import {
   RawNode,
   type MessageType,
 } from "../../../src/raft/index.ts";
-import { bytes, RawCluster, text } from "./helpers.ts";
+import { bytes, msg, RawCluster, text } from "./helpers.ts";
 
 function solo(storage = MemoryStorage.bootstrap({ voters: ["a"], learners: [] })): RawNode {
   return new RawNode({ id: "a", storage, prng: new Prng(7) });
@@ -197,5 +197,31 @@ describe("proposeBatch (group commit)", () => {
     expect(code(() => n.proposeBatch([bytes("ok"), new Uint8Array(limits.entryDataBytesMax + 1)]))).toBe("too_large");
     expect(code(() => n.proposeBatch([]))).toBe("invalid_argument");
     expect(n.lastIndex()).toBe(before);
+  });
+});
+
+describe("messages from the network", () => {
+  test("a message no correct peer sends is refused without touching the node (no assertion trips)", () => {
+    const c = new RawCluster();
+    for (const id of ["a", "b"]) c.add(id, MemoryStorage.bootstrap({ voters: ["a", "b"], learners: [] }));
+    c.node("a").campaign();
+    c.settle();
+    const b = c.node("b");
+    const before = JSON.stringify(b.hardState());
+    const entry = (index: number, term: number) => ({ index, term, type: "normal" as const, data: bytes("x") });
+    const forged = [
+      msg({ type: "hup", from: "a", to: "b", term: 2 }), // a local type
+      msg({ type: "append", from: "a", to: "c", term: 2 }), // not for b
+      msg({ type: "append", from: "b", to: "b", term: 2 }), // from itself
+      msg({ type: "append", from: "a", to: "b", term: 0, index: 2, logTerm: 2 }), // no term
+      msg({ type: "append", from: "a", to: "b", term: 2, index: 2, logTerm: 2, entries: [entry(4, 2)] }), // gap
+      msg({ type: "append", from: "a", to: "b", term: 2, index: 2, logTerm: 2, entries: [entry(3, 9)] }), // future term
+      msg({ type: "append", from: "a", to: "b", term: -1, index: 2, logTerm: 2 }),
+      msg({ type: "readIndexResponse", from: "a", to: "b", term: 2, index: 2 }), // no context
+      msg({ type: "snapshot", from: "a", to: "b", term: 2 }), // no chunk
+    ];
+    for (const m of forged) expect(b.step(m)).toBe(false);
+    expect(JSON.stringify(b.hardState())).toBe(before);
+    expect(b.hasReady()).toBe(false);
   });
 });
