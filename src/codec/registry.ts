@@ -46,16 +46,6 @@ export class MessageRegistry {
     if (type.id < firstUserTypeId) {
       throw new InvalidArgumentError(`message type id ${type.id} is reserved (user ids start at ${firstUserTypeId})`);
     }
-    return this.registerAny(type);
-  }
-
-  /** For the wire's own types (reserved ids). */
-  registerReserved<Body>(type: MessageType<Body>): MessageType<Body> {
-    assert(type.id < firstUserTypeId, `reserved message type id ${type.id} is below ${firstUserTypeId}`);
-    return this.registerAny(type);
-  }
-
-  private registerAny<Body>(type: MessageType<Body>): MessageType<Body> {
     if (this.types.has(type.id)) throw new InvalidArgumentError(`message type id ${type.id} is already registered`);
     if (this.names.has(type.name)) throw new InvalidArgumentError(`message type name '${type.name}' is already registered`);
     this.types.set(type.id, type as MessageType);

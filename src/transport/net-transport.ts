@@ -96,6 +96,7 @@ export class NetTransport implements Transport {
   private udp!: udp.Socket<"uint8array">;
   private listener!: TCPSocketListener<Conn>;
   private closed = false;
+  private failedConnections = 0;
 
   private constructor(options: NetTransportOptions) {
     this.options = options;
@@ -185,6 +186,11 @@ export class NetTransport implements Transport {
       bulkQueuedBytes: link.bulk.bytes,
       bulkWaiters: link.bulk.waiters,
     };
+  }
+
+  /** TCP connections that closed before their handshake completed (refused, failed, timed out). */
+  get unauthenticatedCloses(): number {
+    return this.failedConnections;
   }
 
   /** TCP connections open now (authenticated or still in their handshake). */
@@ -436,6 +442,7 @@ export class NetTransport implements Transport {
     if (conn === undefined || conn.closed) return;
     conn.closed = true;
     this.conns.delete(conn);
+    if (!conn.channel.session.isOpen) this.failedConnections += 1;
     conn.pendingWrite = null;
     if (conn.timer !== null) clearTimeout(conn.timer);
     conn.timer = null;

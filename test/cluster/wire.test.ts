@@ -3,8 +3,9 @@
 // hosts with their multicast interface pinned to the namespace's eth0, so no packet leaves the
 // lab. Checks: discovery within 3 s, messages over UDP and TCP, a stock mDNS browser (python3
 // zeroconf) listing the nodes, a wrong-secret node never discovered nor heard, a captured beacon
-// replayed later ignored, a killed node down and up again after restart, convergence under 20%
-// packet loss, and DNS discovery against dnsmasq.
+// replayed later ignored, a killed node down and up again after restart, a goodbye on a clean
+// stop, the default-route interface, convergence under 20% packet loss, and DNS discovery
+// against dnsmasq.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import path from "node:path";
@@ -136,6 +137,22 @@ describe.skipIf(unsupported !== null)("the wire in network namespaces (root)", (
     await waitFor(() => nodes[0]!.isUp("node-3") && nodes[1]!.isUp("node-3"), "node-3 up again after its restart", 5000, nodes);
     // The restarted node's UDP frames pass the replay window (its sequence starts above the last run).
     await waitFor(() => messagesFrom(nodes[0]!, "node-3", 16) > countBefore + 3, "pings from the restarted node", 5000, nodes);
+  });
+
+  test("a node that stops cleanly says goodbye: the others report it down at once", async () => {
+    await nodes[1]!.kill("SIGTERM");
+    await waitFor(
+      () => nodes[0]!.lines.some((l) => l.event === "cluster node down" && l.peer === "node-2" && l.reason === "goodbye"),
+      "node-1 to see node-2's goodbye",
+      3000,
+      nodes,
+    );
+  });
+
+  test("without a setting, the multicast interface is the default route's (here the lab's eth0)", () => {
+    const code = `import { resolveInterface } from "./src/discovery/index.ts"; console.log(JSON.stringify(resolveInterface(undefined)));`;
+    const result = Bun.spawnSync(["ip", "netns", "exec", host(4).ns, process.execPath, "-e", code], { cwd: path.join(import.meta.dir, "../..") });
+    expect(JSON.parse(result.stdout.toString())).toMatchObject({ name: "eth0", ipv4: "10.77.0.4" });
   });
 
   test("with 20% packet loss, discovery still converges", async () => {

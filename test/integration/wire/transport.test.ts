@@ -136,8 +136,8 @@ describe("socket transport", () => {
     expect((b.received[0]![1].body as { data: Uint8Array }).data.length).toBe(200_000);
     const plain = await node("node-plain");
     link(plain, b);
-    await plain.transport.send("node-b", blob(2, 100)).catch(() => {});
-    await Bun.sleep(300); // a plain node never authenticates to a TLS listener; nothing to wait for
+    void plain.transport.send("node-b", blob(2, 100)).catch(() => {});
+    await waitFor(() => plain.transport.unauthenticatedCloses >= 2, "the plain node to fail twice (it redials with back-off)");
     expect(b.received.length).toBe(1);
     expect(plain.transport.isConnected("node-b")).toBe(false);
   });
