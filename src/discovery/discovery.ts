@@ -28,6 +28,7 @@ const {
   missedAnnouncementsDownDefault,
   probeTargetsMax,
   queryAnswerIntervalMsMin,
+  unicastAnswersPerSecondMax,
 } = limits;
 
 export const serviceType = "_edge-esdb._udp.local";
@@ -100,6 +101,8 @@ export class Discovery {
   private dnsTargets: Target[] = [];
   private timers: Array<ReturnType<typeof setTimeout>> = [];
   private lastAnswerMs = Number.NEGATIVE_INFINITY;
+  private unicastSecond = 0;
+  private unicastAnswers = 0;
   /** Who probed this node by unicast lately (they get the goodbye too); bounded, oldest first. */
   private readonly probers = new Map<string, Target>();
   private stopped = false;
@@ -284,7 +287,7 @@ export class Discovery {
     const names = new Set([serviceType, servicesMeta, this.instance, this.hostName, probeMarker].map((n) => n.toLowerCase()));
     if (!questions.some((q) => names.has(q.name.toLowerCase()))) return;
     const isProbe = questions.some((q) => q.name.toLowerCase() === probeMarker);
-    if (isProbe || !this.multicast || rinfo.port !== this.mdnsPort) {
+    if ((isProbe || !this.multicast || rinfo.port !== this.mdnsPort) && this.unicastAllowed()) {
       this.mdns.respond(this.records(120), { address: rinfo.address, port: rinfo.port });
       const key = `${rinfo.address}:${rinfo.port}`;
       this.probers.delete(key);
@@ -297,6 +300,16 @@ export class Discovery {
       this.lastAnswerMs = nowMs;
       this.announce();
     }
+  }
+
+  private unicastAllowed(): boolean {
+    const second = Math.floor(this.now() / 1000);
+    if (second !== this.unicastSecond) {
+      this.unicastSecond = second;
+      this.unicastAnswers = 0;
+    }
+    this.unicastAnswers += 1;
+    return this.unicastAnswers <= unicastAnswersPerSecondMax;
   }
 
   private receiveResponse(packet: Packet, source: string): void {

@@ -73,5 +73,8 @@ export const missedAnnouncementsDownDefault = 3;
 export const dnsRefreshIntervalMsDefault = 30_000;
 /** Answers to queries: at most one per this interval (a query storm makes no answer storm). */
 export const queryAnswerIntervalMsMin = 250;
+/** Unicast answers (to probes and legacy queries) per second at most: a flood of spoofed
+ * queries cannot turn a node into a reflector. */
+export const unicastAnswersPerSecondMax = 64;
 /** Static and DNS targets probed at most. */
 export const probeTargetsMax = 256;
