@@ -1,7 +1,9 @@
 // `npm run sim -- --seed N` replays one seed exactly and prints its trace; `npm run sim --
 // --seeds N [--from S]` searches N seeds and prints every failure. Exits non-zero on a failure.
+// Options: --profile adversarial, --bug <TestingBugs key>, --ticks N (safety phase length),
+// --trace N (trace lines kept), --verbose (print the trace of a passing seed).
 
-import { formatFailure, runSeed } from "./simulator.ts";
+import { formatFailure, runSeed, type SimOptions } from "./simulator.ts";
 import type { TestingBugs } from "../../src/raft/index.ts";
 
 function argument(name: string): string | undefined {
@@ -11,10 +13,12 @@ function argument(name: string): string | undefined {
 
 const bugName = argument("--bug");
 const testingBugs: TestingBugs | undefined = bugName === undefined ? undefined : { [bugName]: true };
-const profile = argument("--profile") === "adversarial" ? "adversarial" : "default";
+const profile: "default" | "adversarial" = argument("--profile") === "adversarial" ? "adversarial" : "default";
+const ticks = argument("--ticks");
+const common: SimOptions = { profile, ...(ticks === undefined ? {} : { safetyTicks: Number(ticks) }), ...(testingBugs ? { testingBugs } : {}) };
 const single = argument("--seed");
 if (single !== undefined) {
-  const result = runSeed(Number(single), { profile, traceLength: Number(argument("--trace") ?? 60), ...(testingBugs ? { testingBugs } : {}) });
+  const result = runSeed(Number(single), { ...common, traceLength: Number(argument("--trace") ?? 60) });
   if (!result.ok) {
     console.error(formatFailure(result));
     process.exit(1);
@@ -29,7 +33,7 @@ const from = Number(argument("--from") ?? 1);
 let failures = 0;
 const start = performance.now();
 for (let seed = from; seed < from + count; seed++) {
-  const result = runSeed(seed, testingBugs ? { profile, testingBugs } : { profile });
+  const result = runSeed(seed, common);
   if (!result.ok) {
     failures++;
     console.error(formatFailure(result));

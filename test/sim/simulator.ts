@@ -24,6 +24,8 @@ export interface SimOptions {
   /** "adversarial" pins the fault knobs at their harshest (leaders cut off or crashed right
    * after election and commit, one entry per append); the seed still chooses everything else. */
   readonly profile?: "default" | "adversarial";
+  /** Overrides the seed's safety-phase length (long runs for deep searches). */
+  readonly safetyTicks?: number;
   /** Keep a trace of the last events for the failure report. */
   readonly traceLength?: number;
 }
@@ -168,6 +170,7 @@ export class Simulation {
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly bugs: TestingBugs | undefined;
   private readonly profile: "default" | "adversarial";
+  private readonly safetyTicksOverride: number | undefined;
   private now = 0;
   private clock = 0;
   private nextNodeNumber = 1;
@@ -216,7 +219,9 @@ export class Simulation {
       });
     }
     this.bugs = options.testingBugs;
+    if (options.safetyTicks !== undefined) this.scenario.safetyTicks = options.safetyTicks;
     this.profile = options.profile ?? "default";
+    this.safetyTicksOverride = options.safetyTicks;
     this.traceLength = options.traceLength ?? 40;
     const s = this.scenario;
     this.network = new Network(this.prng.fork(), {
@@ -253,6 +258,7 @@ export class Simulation {
     this.stats.nodes = this.nodes.size;
     let replay = `npm run sim -- --seed ${this.seed}`;
     if (this.profile === "adversarial") replay += " --profile adversarial";
+    if (this.safetyTicksOverride !== undefined) replay += ` --ticks ${this.safetyTicksOverride}`;
     for (const [bug, on] of Object.entries(this.bugs ?? {})) if (on === true) replay += ` --bug ${bug}`;
     return { seed: this.seed, ok: failure === null, failure, trace: this.traceRing.slice(), stats: this.stats, replay };
   }
