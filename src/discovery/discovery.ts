@@ -176,7 +176,8 @@ export class Discovery {
       socket.setMulticastLoopback(true);
       (mdns as unknown as { update(): void }).update();
     }
-    if (this.options.dns != null) await this.resolveDns();
+    // DNS answers may be slow or missing: resolve in the background and probe once they are in.
+    if (this.options.dns != null) void this.resolveDns().then(() => this.probe());
     this.announce();
     if (this.multicast) mdns.query({ questions: [{ name: serviceType, type: "PTR" }] });
     this.probe();
