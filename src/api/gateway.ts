@@ -26,6 +26,8 @@ export interface GatewayOptions {
   token?: string;
   bodyBytesMax?: number;
   heartbeatIntervalMs?: number;
+  /** Idle kept-alive TCP connections close after this (live reads are exempt); the unix socket has none. */
+  idleTimeoutSeconds?: number;
   /** Extra Prometheus text for /metrics (src/telemetry plugs in here). */
   metricsText?: () => string | Promise<string>;
 }
@@ -96,12 +98,17 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
 
   // Our own limit answers 413 with a JSON body; Bun's must never fire before it.
   const bunBodyBytesMax = Number.MAX_SAFE_INTEGER;
-  const idleTimeoutSeconds = 60;
+  const idleTimeoutSeconds = options.idleTimeoutSeconds ?? limits.httpIdleTimeoutSecondsDefault;
   const servers: Array<Server<undefined>> = [];
   try {
     if (socketPath !== null) {
       await prepareSocketPath(socketPath);
-      servers.push(Bun.serve({ maxRequestBodySize: bunBodyBytesMax, unix: socketPath, fetch: (request, server) => handle(request, server, false) }));
+      // On a unix socket Bun applies its idle timeout (default 10 s) even to a streaming response
+      // and server.timeout(request, 0) does not lift it (Bun 1.4.5): live reads would be cut.
+      // Only local processes reach this socket, so it has no idle timeout at all (0). Bun's
+      // types allow idleTimeout on TCP only; it applies here too.
+      const unixOptions = { maxRequestBodySize: bunBodyBytesMax, idleTimeout: 0, unix: socketPath, fetch: (request: Request, server: Server<undefined>) => handle(request, server, false) };
+      servers.push(Bun.serve(unixOptions as unknown as Bun.Serve.Options<undefined>));
     }
     if (host !== null) {
       servers.push(Bun.serve({ maxRequestBodySize: bunBodyBytesMax, idleTimeout: idleTimeoutSeconds, hostname: host, port: options.port ?? 2113, fetch: (request, server) => handle(request, server, true) }));

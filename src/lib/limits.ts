@@ -56,6 +56,8 @@ export const sseHeartbeatIntervalMsDefault = 15_000;
 export const sseBatchCountMax = 512;
 /** Open SSE streams at most; beyond this, a live read gets 503 unavailable. */
 export const sseConnectionsMax = 1024;
+/** An idle kept-alive HTTP connection closes after this by default (SSE live reads are exempt). */
+export const httpIdleTimeoutSecondsDefault = 60;
 /** Shutdown waits this long for in-flight requests before closing connections. */
 export const httpShutdownMsMax = 3_000;
 /** Unix socket paths, in bytes (sun_path is 108 bytes on Linux, with its NUL). */
