@@ -11,12 +11,34 @@ import { HttpError } from "./http-error.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import { filterParams, intParam, toWireEvent } from "./wire.ts";
 
-/** Where a live read gets its events from. */
-interface LiveSource {
-  /** The next events after the cursor (advancing it); empty when caught up. */
-  next(): Promise<RecordedEvent[]>;
+/** A batch of SSE text for the client. */
+export interface LiveBatch {
+  /** SSE messages, each ending with a blank line; "" when there is nothing now. */
+  text: string;
+  /** Events (or deliveries) in `text`, for the metrics. */
+  count: number;
+  /** More may be ready at once: ask again on the next pull without waiting for a commit. */
+  more: boolean;
+  /** The source is done: end the stream after `text`. */
+  end?: boolean;
+}
+
+/** Where a live read gets its messages from. */
+export interface LiveSource {
+  /** The next batch after the cursor (advancing it). */
+  next(): Promise<LiveBatch>;
   /** Whether a committed group may hold events for this read. */
   concerns(appends: readonly CommittedAppend[]): boolean;
+  /** The stream ended (client gone, server stopping, or the source's own end). */
+  close?(): void;
+}
+
+/** Events as SSE messages: `id` the global position, `data` the event as JSON. */
+function eventBatch(events: readonly RecordedEvent[]): LiveBatch {
+  let text = "";
+  for (const event of events) text += `id: ${event.position}\ndata: ${JSON.stringify(toWireEvent(event))}\n\n`;
+  // A full batch means more may be waiting.
+  return { text, count: events.length, more: events.length >= limits.sseBatchCountMax };
 }
 
 const encoder = new TextEncoder();
@@ -62,22 +84,23 @@ class LiveSession {
     while (!this.closed) {
       if (this.dirty) {
         this.dirty = false;
-        let events: RecordedEvent[];
+        let batch: LiveBatch;
         try {
-          events = await this.source.next();
+          batch = await this.source.next();
         } catch (error) {
           this.fail(error);
           return;
         }
-        if (events.length > 0) {
-          // A full batch means more may be waiting: read again on the next pull.
-          if (events.length >= limits.sseBatchCountMax) this.dirty = true;
-          let text = "";
-          for (const event of events) text += `id: ${event.position}\ndata: ${JSON.stringify(toWireEvent(event))}\n\n`;
-          this.hub.metrics.liveEventsSent += events.length;
-          this.send(text);
+        if (batch.more) this.dirty = true;
+        if (batch.text !== "") {
+          this.hub.metrics.liveEventsSent += batch.count;
+          this.send(batch.text);
+        }
+        if (batch.end === true) {
+          this.end();
           return;
         }
+        if (batch.text !== "") return;
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
@@ -115,6 +138,7 @@ class LiveSession {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.source.close?.();
     this.hub.remove(this);
     const wake = this.wake;
     this.wake = null;
@@ -192,12 +216,12 @@ export function liveAll(ctx: Context): Response {
   if (cursor < 0) throw new InvalidArgumentError(`from must be a position >= 0, got ${cursor}`);
   const source: LiveSource = {
     async next() {
-      if (cursor >= store.headPosition) return [];
+      if (cursor >= store.headPosition) return eventBatch([]);
       const events = await store.readAll({ fromPosition: cursor, limit: limits.sseBatchCountMax, filter });
       const last = events[events.length - 1];
       // With filters a page can end early: skip to the head when nothing more matched.
       cursor = last === undefined ? store.headPosition : last.position + 1;
-      return events;
+      return eventBatch(events);
     },
     concerns: () => true,
   };
@@ -225,12 +249,12 @@ export async function liveStream(ctx: Context, streamId: string): Promise<Respon
         events = await store.read(streamId, { from: cursor, limit: limits.sseBatchCountMax });
       } catch (error) {
         // Not written yet, or soft-deleted: nothing to send until an append.
-        if (error instanceof StreamNotFoundError) return [];
+        if (error instanceof StreamNotFoundError) return eventBatch([]);
         throw error;
       }
       const last = events[events.length - 1];
       if (last !== undefined) cursor = last.version + 1;
-      return events;
+      return eventBatch(events);
     },
     concerns: (appends) => appends.some((a) => a.streamId === streamId),
   };
