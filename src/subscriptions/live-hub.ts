@@ -26,7 +26,9 @@ export class LiveHub {
     this.targetHead = this.emittedUpTo;
     this.detach = store.onCommitted((_appends, headPosition) => {
       this.targetHead = headPosition;
-      this.schedule();
+      // With no feed at all there is nothing to read: the commit costs one assignment more.
+      if (this.feeds.size === 0 && !this.running) this.emittedUpTo = headPosition;
+      else this.schedule();
     });
   }
 

@@ -59,8 +59,11 @@ export class PersistentSubscription {
   private feed: EventFeed | null = null;
   private readonly consumers: PersistentConsumer[] = [];
   private roundRobin = 0;
-  /** Outstanding events of the subscription by position, in ascending insertion order. */
+  /** Outstanding events of the subscription by position. */
   private readonly outstanding = new Map<number, Pending>();
+  /** Their positions in ascending order, resolved ones dropped lazily from the front: the first outstanding in O(1). */
+  private outstandingOrder: number[] = [];
+  private outstandingHead = 0;
   /** Outstanding replayed events by their version in the parked stream. */
   private readonly parkedOutstanding = new Map<number, Pending>();
   /** Taken back (nack retry, timeout, a consumer left): waiting to be dispatched again. */
@@ -197,8 +200,8 @@ export class PersistentSubscription {
 
   /** Moves the checkpoint and the parked replay mark up to the first unresolved event. */
   private advance(): void {
-    const firstOutstanding = this.outstanding.keys().next();
-    const frontier = firstOutstanding.done === true ? (this.feed?.frontier() ?? this.checkpoint + 1) : firstOutstanding.value;
+    const first = this.firstOutstanding();
+    const frontier = first === undefined ? (this.feed?.frontier() ?? this.checkpoint + 1) : first;
     if (frontier - 1 > this.checkpoint) {
       this.checkpoint = frontier - 1;
       this.scheduleSave();
@@ -209,6 +212,21 @@ export class PersistentSubscription {
       this.parkedReplayedBefore = parkedFrontier;
       this.scheduleSave();
     }
+  }
+
+  private firstOutstanding(): number | undefined {
+    const order = this.outstandingOrder;
+    while (this.outstandingHead < order.length && !this.outstanding.has(order[this.outstandingHead] as number)) this.outstandingHead++;
+    if (this.outstandingHead === order.length) {
+      this.outstandingOrder = [];
+      this.outstandingHead = 0;
+      return undefined;
+    }
+    if (this.outstandingHead >= 1024 && this.outstandingHead * 2 >= order.length) {
+      this.outstandingOrder = order.slice(this.outstandingHead);
+      this.outstandingHead = 0;
+    }
+    return this.outstandingOrder[this.outstandingHead];
   }
 
   /** Appends the event to $parked-<name>; it stays outstanding until that append commits. */
@@ -301,6 +319,7 @@ export class PersistentSubscription {
     const pending: Pending = { event, origin: "stream", key: event.position, retryCount: 0, consumer: null, attempt: 0, deadlineMs: 0, notBeforeMs: 0, parking: false };
     if (this.outstanding.size === 0) this.lastProgressMs = now;
     this.outstanding.set(event.position, pending);
+    this.outstandingOrder.push(event.position);
     return pending;
   }
 
@@ -571,13 +590,17 @@ export class PersistentConsumer implements AsyncIterable<Delivery>, AsyncDisposa
 
   private async run(handler: DeliveryHandler): Promise<void> {
     for (;;) {
-      const delivery = await this.next();
-      if (delivery === null) return;
-      try {
-        await handler(delivery);
-        delivery.ack();
-      } catch (error) {
-        delivery.nack("retry", error instanceof Error ? error.message : String(error));
+      const first = await this.next();
+      if (first === null) return;
+      // Then what is queued, without a promise per delivery when the handler is synchronous.
+      for (let delivery: Delivery | undefined = first; delivery !== undefined; delivery = this.ended ? undefined : this.queue.shift()) {
+        try {
+          const result = handler(delivery);
+          if (result instanceof Promise) await result;
+          delivery.ack();
+        } catch (error) {
+          delivery.nack("retry", error instanceof Error ? error.message : String(error));
+        }
       }
     }
   }
