@@ -97,7 +97,8 @@ export class Raft {
 
   constructor(config: RaftConfig) {
     this.id = config.id;
-    assert(config.id.length > 0 && config.id.length <= limits.nodeIdBytesMax, "node id length");
+    const idBytes = new TextEncoder().encode(config.id).length;
+    assert(idBytes > 0 && idBytes <= limits.nodeIdBytesMax, "node id is 1..nodeIdBytesMax UTF-8 bytes");
     this.electionTimeoutTicks = config.electionTimeoutTicks ?? limits.electionTimeoutTicksDefault;
     this.heartbeatIntervalTicks = config.heartbeatIntervalTicks ?? limits.heartbeatIntervalTicksDefault;
     assert(this.heartbeatIntervalTicks >= 1, "heartbeat interval >= 1 tick");
