@@ -1,9 +1,11 @@
-// Inspection and small writes straight on a data dir: append, read, streams, info.
+// Inspection and small writes: append, read, streams (through the daemon when one answers on the
+// configured socket, else on the data dir; see ../daemon.ts), and info (the data dir's file).
 
 import type { Command } from "commander";
 import { InvalidArgumentError } from "../../lib/index.ts";
 import type { ExpectedVersion, RecordedEvent } from "../../events/index.ts";
-import { configFor, openForReading, openForWriting, wantsJson } from "../context.ts";
+import { configFor, openForReading, wantsJson } from "../context.ts";
+import { openReader, openWriter } from "../daemon.ts";
 import { formatBytes, jsonReplacer, printFields, printJson, printTable, shorten } from "../output.ts";
 
 function parseInteger(value: string, name: string): number {
@@ -54,7 +56,7 @@ export function registerInspect(program: Command): void {
       const config = await configFor(command);
       const data = parseJsonArgument(dataText ?? (await readStdin()), "data");
       const metadata = options.metadata === undefined ? undefined : parseJsonArgument(options.metadata, "--metadata");
-      const store = openForWriting(config);
+      const store = await openWriter(config);
       try {
         const result = await store.append(stream, parseExpected(options.expectedVersion), [
           { type, data: data as never, ...(metadata === undefined ? {} : { metadata: metadata as never }), ...(options.id === undefined ? {} : { id: options.id }) },
@@ -77,7 +79,7 @@ export function registerInspect(program: Command): void {
     .option("-p, --prefix <prefix>", "$all only: stream id prefix to keep")
     .action(async (stream: string, options: { from?: string; limit: string; backward?: boolean; type?: string[]; prefix?: string }, command: Command) => {
       const config = await configFor(command);
-      const store = openForReading(config);
+      const store = await openReader(config);
       try {
         const direction = options.backward === true ? "backward" : "forward";
         const limit = parseInteger(options.limit, "--limit");
@@ -108,7 +110,7 @@ export function registerInspect(program: Command): void {
     .option("-a, --after <stream>", "start after this stream id")
     .action(async (options: { limit: string; after?: string }, command: Command) => {
       const config = await configFor(command);
-      const store = openForReading(config);
+      const store = await openReader(config);
       try {
         const page = await store.streams({ limit: parseInteger(options.limit, "--limit"), ...(options.after === undefined ? {} : { after: options.after }) });
         if (wantsJson(command)) printJson(page);

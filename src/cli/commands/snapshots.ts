@@ -1,9 +1,10 @@
 // `edge-esdb snapshots list STREAM` and `edge-esdb snapshots show STREAM [VERSION]`: the
-// snapshots a stream has, read-only.
+// snapshots a stream has (through the daemon when one answers, else read-only on the data dir).
 
 import type { Command } from "commander";
 import { InvalidArgumentError } from "../../lib/index.ts";
-import { configFor, openForReading, wantsJson } from "../context.ts";
+import { configFor, wantsJson } from "../context.ts";
+import { openReader } from "../daemon.ts";
 import { formatBytes, printFields, printJson, printTable, shorten } from "../output.ts";
 
 function parseVersion(value: string): number {
@@ -20,9 +21,9 @@ export function registerSnapshots(program: Command): void {
     .description("every snapshot of a stream, newest version first")
     .argument("<stream>", "stream id")
     .action(async (stream: string, _options: unknown, command: Command) => {
-      const store = openForReading(await configFor(command));
+      const store = await openReader(await configFor(command));
       try {
-        const list = await store.snapshots.list(stream);
+        const list = await store.listSnapshots(stream);
         if (wantsJson(command)) printJson({ snapshots: list });
         else printTable(["VERSION", "SIZE", "CONTENT TYPE", "CREATED", "METADATA"], list.map((s) => [String(s.version), formatBytes(s.sizeBytes), s.contentType, s.createdAt.toISOString(), s.metadata === null ? "" : shorten(JSON.stringify(s.metadata), 40)]));
       } finally {
@@ -36,9 +37,9 @@ export function registerSnapshots(program: Command): void {
     .argument("<stream>", "stream id")
     .argument("[version]", "snapshot version (default: the latest)")
     .action(async (stream: string, version: string | undefined, _options: unknown, command: Command) => {
-      const store = openForReading(await configFor(command));
+      const store = await openReader(await configFor(command));
       try {
-        const snapshot = await store.snapshots.load(stream, version === undefined ? undefined : parseVersion(version));
+        const snapshot = await store.loadSnapshot(stream, version === undefined ? undefined : parseVersion(version));
         if (wantsJson(command)) printJson(snapshot);
         else {
           printFields([

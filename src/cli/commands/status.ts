@@ -1,11 +1,13 @@
 // `edge-esdb status`: the node as seen from the device: whether a daemon holds the data dir,
-// whether its socket is there, and what the store holds (read-only, like `info`).
+// whether it answers on the configured socket (and then what it says about itself, /v1/node),
+// and what the store holds (read-only, like `info`).
 
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { storeFileName } from "../../store/index.ts";
 import { configFor, dataDirLockHeld, openForReading, wantsJson } from "../context.ts";
+import { connectDaemon } from "../daemon.ts";
 import { formatBytes, printFields, printJson } from "../output.ts";
 import { version } from "../version.ts";
 
@@ -17,7 +19,16 @@ export function registerStatus(program: Command): void {
       const config = await configFor(command);
       const held = dataDirLockHeld(config.dataDir);
       const daemon = held === true ? "running" : held === false ? "not running" : "unknown";
-      const socket = config.socket === "" ? null : { path: config.socket, present: existsSync(config.socket) };
+      const client = await connectDaemon(config);
+      let node: unknown = null;
+      if (client !== null) {
+        try {
+          node = await client.info();
+        } finally {
+          client.close();
+        }
+      }
+      const socket = config.socket === "" ? null : { path: config.socket, present: existsSync(config.socket), answers: client !== null };
       const hasStore = existsSync(path.join(config.dataDir, storeFileName));
       let info = null;
       if (hasStore) {
@@ -29,7 +40,7 @@ export function registerStatus(program: Command): void {
         }
       }
       if (wantsJson(command)) {
-        printJson({ version, mode: "single", dataDir: path.resolve(config.dataDir), daemon, socket, store: info });
+        printJson({ version, mode: "single", dataDir: path.resolve(config.dataDir), daemon, socket, node, store: info });
         return;
       }
       const fields: Array<[string, string]> = [
@@ -37,7 +48,7 @@ export function registerStatus(program: Command): void {
         ["mode", "single"],
         ["data dir", path.resolve(config.dataDir)],
         ["daemon", held === true ? "running (holds the data dir lock)" : daemon],
-        ["socket", socket === null ? "none configured" : `${socket.path}${socket.present ? "" : " (absent)"}`],
+        ["socket", socket === null ? "none configured" : `${socket.path}${socket.answers ? " (the daemon answers)" : socket.present ? " (present, no answer)" : " (absent)"}`],
       ];
       if (info === null) fields.push(["store", "none yet"]);
       else

@@ -1,12 +1,13 @@
 // `edge-esdb tail STREAM|$all`: the last events, then every new one as it is written, until
 // Ctrl-C (or --count new events). It polls the store read-only (a cheap indexed read every
-// --interval-ms), which works beside the daemon without talking to it.
+// --interval-ms), through the daemon when one answers on the configured socket, else read-only on
+// the data dir beside it.
 
 import type { Command } from "commander";
 import { InvalidArgumentError, StreamNotFoundError } from "../../lib/index.ts";
 import type { RecordedEvent } from "../../events/index.ts";
-import type { EventStore } from "../../store/index.ts";
-import { configFor, openForReading, wantsJson } from "../context.ts";
+import { configFor, wantsJson } from "../context.ts";
+import { openReader, type StoreReader } from "../daemon.ts";
 import { jsonReplacer, shorten } from "../output.ts";
 
 const pollPageCount = 500;
@@ -24,7 +25,7 @@ function formatEvent(e: RecordedEvent, json: boolean): string {
 }
 
 /** Reads what came after `cursor` (a version for a stream, a position for $all); [] while the stream does not exist. */
-async function readAfter(store: EventStore, stream: string, cursor: number): Promise<RecordedEvent[]> {
+async function readAfter(store: StoreReader, stream: string, cursor: number): Promise<RecordedEvent[]> {
   if (stream === "$all") return store.readAll({ fromPosition: cursor + 1, limit: pollPageCount });
   try {
     return await store.read(stream, { from: cursor + 1, limit: pollPageCount });
@@ -34,7 +35,7 @@ async function readAfter(store: EventStore, stream: string, cursor: number): Pro
   }
 }
 
-async function lastEvents(store: EventStore, stream: string, count: number): Promise<RecordedEvent[]> {
+async function lastEvents(store: StoreReader, stream: string, count: number): Promise<RecordedEvent[]> {
   if (count === 0) return [];
   try {
     const page = stream === "$all" ? await store.readAll({ direction: "backward", limit: count }) : await store.read(stream, { direction: "backward", limit: count });
@@ -59,7 +60,7 @@ export function registerTail(program: Command): void {
       const lines = parseCount(options.lines, "--lines", 0);
       const count = options.count === undefined ? Number.POSITIVE_INFINITY : parseCount(options.count, "--count", 1);
       const intervalMs = parseCount(options.intervalMs, "--interval-ms", 10);
-      const store = openForReading(config);
+      const store = await openReader(config);
       let stopped = false;
       const stop = () => {
         stopped = true;
@@ -71,7 +72,7 @@ export function registerTail(program: Command): void {
         for (const e of initial) process.stdout.write(`${formatEvent(e, json)}\n`);
         const lastSeen = initial[initial.length - 1];
         // Follow from the end as it is now, when nothing was printed.
-        let cursor = lastSeen !== undefined ? (stream === "$all" ? lastSeen.position : lastSeen.version) : stream === "$all" ? store.headPosition - 1 : await store.version(stream).catch(() => -1);
+        let cursor = lastSeen !== undefined ? (stream === "$all" ? lastSeen.position : lastSeen.version) : stream === "$all" ? ((await store.readAll({ direction: "backward", limit: 1 }))[0]?.position ?? -1) : await store.version(stream).catch(() => -1);
         let seen = 0;
         while (!stopped && seen < count) {
           const page = await readAfter(store, stream, cursor);

@@ -1,0 +1,84 @@
+// The CLI's way to a store: the running daemon over its unix socket when the config names a socket
+// (the `socket` setting: the packaged /etc/edge-esdb/edge-esdb.toml does, or EDGE_ESDB_SOCKET) and
+// a daemon answers /health on it; otherwise the data dir itself (read-only for inspection). One
+// small interface, so a command does not care which it got. Backup, restore, verify and export
+// work on the file itself in either case (they are file-level and consistent beside the daemon).
+
+import { existsSync } from "node:fs";
+import type { AppendResult, EventInput, ExpectedVersion, RecordedEvent } from "../events/index.ts";
+import type { ReadAllOptions, ReadOptions, Snapshot, StreamsPage } from "../store/index.ts";
+import { EdgeEsdbClient } from "../client/index.ts";
+import type { Config } from "./config.ts";
+import { openForReading, openForWriting } from "./context.ts";
+
+export type SnapshotSummary = Omit<Snapshot, "data"> & { sizeBytes: number };
+
+/** What inspection needs; the EventStore and the daemon's client both provide it. */
+export interface StoreReader {
+  /** "daemon" when the requests go over the socket. */
+  readonly via: "daemon" | "data dir";
+  read(streamId: string, options?: ReadOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  streams(options?: { after?: string; limit?: number }): Promise<StreamsPage>;
+  version(streamId: string): Promise<number>;
+  loadSnapshot(streamId: string, version?: number): Promise<Snapshot>;
+  listSnapshots(streamId: string): Promise<SnapshotSummary[]>;
+  close(): Promise<void>;
+}
+
+export interface StoreWriter extends StoreReader {
+  append(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[]): Promise<AppendResult>;
+}
+
+/** The daemon's client when one answers on the configured socket, else null. */
+export async function connectDaemon(config: Config): Promise<EdgeEsdbClient | null> {
+  if (config.socket === "" || !existsSync(config.socket)) return null;
+  const client = new EdgeEsdbClient({ socketPath: config.socket });
+  try {
+    if (await client.health()) return client;
+  } catch {
+    // A socket file with nobody behind it (a daemon that was killed): use the data dir.
+  }
+  client.close();
+  return null;
+}
+
+function overDaemon(client: EdgeEsdbClient): StoreWriter {
+  return {
+    via: "daemon",
+    append: (streamId, expectedVersion, events) => client.append(streamId, expectedVersion, events),
+    read: (streamId, options) => client.read(streamId, options),
+    readAll: (options) => client.readAll(options),
+    streams: (options) => client.streams(options),
+    version: (streamId) => client.version(streamId),
+    loadSnapshot: (streamId, version) => client.snapshots.load(streamId, version),
+    listSnapshots: (streamId) => client.snapshots.list(streamId),
+    close: async () => client.close(),
+  };
+}
+
+function overStore(store: ReturnType<typeof openForReading>): StoreWriter {
+  return {
+    via: "data dir",
+    append: (streamId, expectedVersion, events) => store.append(streamId, expectedVersion, events),
+    read: (streamId, options) => store.read(streamId, options),
+    readAll: (options) => store.readAll(options),
+    streams: (options) => store.streams(options),
+    version: (streamId) => store.version(streamId),
+    loadSnapshot: (streamId, version) => store.snapshots.load(streamId, version),
+    listSnapshots: (streamId) => store.snapshots.list(streamId),
+    close: () => store.close(),
+  };
+}
+
+/** For inspection: the daemon if one answers, else the data dir read-only. */
+export async function openReader(config: Config): Promise<StoreReader> {
+  const client = await connectDaemon(config);
+  return client === null ? overStore(openForReading(config)) : overDaemon(client);
+}
+
+/** For writes: the daemon if one answers, else the data dir (fails with store_locked if a writer has it). */
+export async function openWriter(config: Config): Promise<StoreWriter> {
+  const client = await connectDaemon(config);
+  return client === null ? overStore(openForWriting(config)) : overDaemon(client);
+}

@@ -1,0 +1,72 @@
+// The CLI through a running daemon: when the socket setting names a socket a daemon answers on,
+// append, read, streams, snapshots, tail and status go over it (so append works while the daemon
+// holds the data dir); without the setting the CLI opens the data dir (and a second writer is
+// refused); a socket nobody answers on falls back to the data dir.
+
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { cliEntry, runCli } from "../../helpers/cli.ts";
+import { tempDir } from "../../helpers/temp.ts";
+
+async function startServe(dataDir: string, socket: string) {
+  const child = Bun.spawn([process.execPath, cliEntry, "serve", "--data-dir", dataDir, "--socket", socket], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EDGE_ESDB_CONFIG: "" } });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("ready: ")) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`serve exited: ${text}${await new Response(child.stderr).text()}`);
+    text += new TextDecoder().decode(chunk.value);
+  }
+  reader.releaseLock();
+  return {
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+describe("the CLI through the daemon's socket", () => {
+  test("append, read, streams, snapshots, tail and status go over the socket when it is configured", async () => {
+    using dir = tempDir();
+    const dataDir = path.join(dir.path, "data");
+    const socket = path.join(dir.path, "edge-esdb.sock");
+    await using _serve = await startServe(dataDir, socket);
+    const viaDaemon = { env: { EDGE_ESDB_SOCKET: socket } };
+    const d = ["--data-dir", dataDir];
+
+    expect(runCli([...d, "--json", "append", "order-1", "Placed", '{"total":5}'], viaDaemon)).toMatchObject({ code: 0, stdout: '{"nextVersion":0,"position":0}\n' });
+    expect(runCli([...d, "append", "order-1", "Paid", '{"amount":5}', "-e", "0"], viaDaemon)).toMatchObject({ code: 0, stdout: "appended to order-1: version 1, position 1\n" });
+    // The daemon's errors come back as the same one-line errors.
+    expect(runCli([...d, "append", "order-1", "Paid", "{}", "-e", "7"], viaDaemon)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^edge-esdb: wrong_expected_version: /) });
+    expect(runCli([...d, "read", "nope"], viaDaemon)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^edge-esdb: stream_not_found: /) });
+    const read = runCli([...d, "--json", "read", "order-1"], viaDaemon);
+    expect(read.stdout.trim().split("\n").map((l) => JSON.parse(l).type)).toEqual(["Placed", "Paid"]);
+    expect(JSON.parse(runCli([...d, "--json", "streams"], viaDaemon).stdout)).toEqual({ streams: [{ streamId: "order-1", version: 1, eventCount: 2 }], next: null });
+    expect(runCli([...d, "snapshots", "show", "order-1"], viaDaemon)).toMatchObject({ code: 1, stderr: "edge-esdb: not_found: no snapshot of 'order-1'\n" });
+    // tail over the daemon: the last event, then the next one appended.
+    const tail = Bun.spawn([process.execPath, cliEntry, ...d, "tail", "order-1", "-n", "1", "--count", "1", "--interval-ms", "10"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EDGE_ESDB_CONFIG: "", EDGE_ESDB_SOCKET: socket } });
+    const tailReader = tail.stdout.getReader();
+    let tailed = new TextDecoder().decode((await tailReader.read()).value);
+    expect(tailed).toMatch(/^1 {2}order-1@1 {2}Paid /);
+    expect(runCli([...d, "append", "order-1", "Shipped", "{}"], viaDaemon).code).toBe(0);
+    expect(await tail.exited).toBe(0);
+    for (let chunk = await tailReader.read(); !chunk.done; chunk = await tailReader.read()) tailed += new TextDecoder().decode(chunk.value);
+    expect(tailed.trim().split("\n").map((l) => l.split("  ")[1])).toEqual(["order-1@1", "order-1@2"]);
+    const status = JSON.parse(runCli([...d, "--json", "status"], viaDaemon).stdout);
+    expect(status).toMatchObject({ daemon: "running", socket: { path: socket, present: true, answers: true }, node: expect.objectContaining({ mode: "single" }) });
+
+    // Without the socket setting the CLI opens the data dir: a second writer is refused.
+    expect(runCli([...d, "append", "order-1", "Paid", "{}"]).stderr).toMatch(/^edge-esdb: store_locked: /);
+  });
+
+  test("a socket file nobody answers on falls back to the data dir", () => {
+    using dir = tempDir();
+    const dataDir = path.join(dir.path, "data");
+    const socket = path.join(dir.path, "stale.sock");
+    writeFileSync(socket, "");
+    expect(runCli(["--data-dir", dataDir, "append", "s", "T", "{}"], { env: { EDGE_ESDB_SOCKET: socket } })).toMatchObject({ code: 0 });
+    expect(JSON.parse(runCli(["--data-dir", dataDir, "--json", "status"], { env: { EDGE_ESDB_SOCKET: socket } }).stdout)).toMatchObject({ daemon: "not running", socket: { present: true, answers: false } });
+  });
+});
