@@ -183,8 +183,7 @@ export class PersistentSubscription {
       this.park(pending, `${reason} (after ${pending.retryCount - 1} retries)`);
       return;
     }
-    const backoff = Math.min(this.settings.retryBackoffMsMax, this.settings.retryBackoffMsMin * 2 ** (pending.retryCount - 1));
-    pending.notBeforeMs = this.context.now() + backoff;
+    pending.notBeforeMs = this.context.now() + retryDelayMs(pending.retryCount, this.settings);
     this.retryQueue.push(pending);
   }
 
@@ -421,6 +420,7 @@ export class PersistentSubscription {
 
   /** Writes the checkpoint (and health) to the store now. */
   async save(): Promise<void> {
+    if (this.context.store.readOnly) return;
     while (this.saving !== null) await this.saving;
     if (!this.dirty) return;
     this.dirty = false;
@@ -604,6 +604,12 @@ export class PersistentConsumer implements AsyncIterable<Delivery>, AsyncDisposa
       }
     }
   }
+}
+
+/** The back-off before the `retryCount`-th redelivery: the minimum, doubling each time, up to the cap. */
+export function retryDelayMs(retryCount: number, settings: Pick<PersistentSettings, "retryBackoffMsMin" | "retryBackoffMsMax">): number {
+  assert(Number.isSafeInteger(retryCount) && retryCount >= 1, "a retry delay is for the first retry or a later one");
+  return Math.min(settings.retryBackoffMsMax, settings.retryBackoffMsMin * 2 ** Math.min(retryCount - 1, 52));
 }
 
 /** The event a parked copy stands for: its original id, stream, version and position. */

@@ -247,3 +247,41 @@ describe("persistent subscriptions", () => {
     ]);
   });
 });
+
+describe("persistent subscriptions under a stuck consumer", () => {
+  test("a consumer that never acknowledges stops neither the writer nor a healthy subscription, and memory stays bounded", async () => {
+    await using t = testStore();
+    const subs = t.store.subscriptions;
+    const settings = { ...fast, inFlightMax: 8, bufferCount: 64 };
+    await subs.create("stuck", { selector: { pattern: "*" }, settings });
+    await subs.create("healthy", { selector: { pattern: "*" }, settings });
+    subs.connect("stuck", { handler: () => new Promise<void>(() => {}) });
+    let handled = 0;
+    subs.connect("healthy", { handler: () => void handled++ });
+    const total = 3000;
+    let maxBuffered = 0;
+    const watch = t.store.onCommitted(() => {
+      maxBuffered = Math.max(maxBuffered, subs.get("stuck").buffered);
+    });
+    for (let i = 0; i < total; i += 10) await t.store.append(`s-${i % 3}`, "any", Array.from({ length: 10 }, () => ev("E")));
+    expect(t.store.headPosition).toBe(total);
+    await waitFor(() => subs.get("healthy").checkpoint === total - 1, "the healthy subscription acknowledged everything");
+    expect(handled).toBe(total);
+    const stuck = subs.get("stuck");
+    expect(stuck.inFlight).toBe(8);
+    expect(stuck.buffered).toBeLessThanOrEqual(64);
+    expect(maxBuffered).toBeLessThanOrEqual(64);
+    expect(stuck.checkpoint).toBe(-1);
+    expect(stuck.lagEvents).toBe(total);
+    watch();
+  });
+});
+
+describe("retry back-off", () => {
+  test("doubles from the minimum up to the cap", async () => {
+    const { retryDelayMs } = await import("../../../src/subscriptions/persistent.ts");
+    const settings = { retryBackoffMsMin: 100, retryBackoffMsMax: 1000 };
+    expect([1, 2, 3, 4, 5, 60].map((n) => retryDelayMs(n, settings))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(retryDelayMs(3, { retryBackoffMsMin: 0, retryBackoffMsMax: 0 })).toBe(0);
+  });
+});
