@@ -30,6 +30,16 @@ for (const { from, profile } of chunks) {
   });
 }
 
+test("simulator: 20 long runs (5000-tick safety phase, adversarial) hold every check", () => {
+  const failures: SimResult[] = [];
+  for (let seed = 900_001; seed <= 900_020; seed++) {
+    const result = runSeed(seed, { profile: "adversarial", safetyTicks: 5000 });
+    if (!result.ok) failures.push(result);
+  }
+  if (failures.length > 0) console.error(failures.map(formatFailure).join("\n\n"));
+  expect(failures.map((f) => `seed ${f.seed}: ${f.failure}`)).toEqual([]);
+});
+
 test("simulator: one seed replays bit for bit", () => {
   const a = runSeed(42, { traceLength: 1000 });
   const b = runSeed(42, { traceLength: 1000 });
