@@ -39,6 +39,8 @@ export interface Gateway {
   readonly port: number | null;
   /** Open SSE live reads. */
   readonly liveCount: number;
+  /** Requests being handled now (live reads count only while they open). */
+  readonly inFlightCount: number;
   stop(): Promise<void>;
 }
 
@@ -114,7 +116,7 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
       servers.push(Bun.serve({ maxRequestBodySize: bunBodyBytesMax, idleTimeout: idleTimeoutSeconds, hostname: host, port: options.port ?? 2113, fetch: (request, server) => handle(request, server, true) }));
     }
   } catch (error) {
-    for (const server of servers) void server.stop(true);
+    for (const server of servers) void server.stop(false);
     state.live.endAll();
     throw error;
   }
@@ -153,6 +155,9 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
     port,
     get liveCount() {
       return state.live.size;
+    },
+    get inFlightCount() {
+      return inFlight;
     },
     stop() {
       stopping ??= stop();

@@ -269,3 +269,38 @@ describe("node endpoints", () => {
     expect(node.fileBytes).toBeGreaterThan(0);
   });
 });
+
+describe("stopping", () => {
+  test("stop() refuses new connections but finishes a request already in flight", async () => {
+    const gw = await startTestGateway();
+    try {
+      const body = new TextEncoder().encode(JSON.stringify({ events: [placed] }));
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started: () => void = () => undefined;
+      const bodyStarted = new Promise<void>((resolve) => (started = resolve));
+      const slowBody = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(body.subarray(0, 5));
+          started();
+          await gate;
+          controller.enqueue(body.subarray(5));
+          controller.close();
+        },
+      });
+      const inFlight = gw.unix("/v1/streams/late", { method: "POST", body: slowBody });
+      await bodyStarted;
+      // Wait until the gateway holds the request (its handler is reading the body).
+      while (gw.gateway.inFlightCount === 0) await Bun.sleep(5);
+      const stopped = gw.gateway.stop();
+      release();
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ nextVersion: 0, position: 0 });
+      await stopped;
+      await expect(gw.unix("/health")).rejects.toThrow();
+    } finally {
+      await gw[Symbol.asyncDispose]();
+    }
+  });
+});
