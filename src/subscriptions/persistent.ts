@@ -82,6 +82,8 @@ export class PersistentSubscription {
   private closed = false;
   /** Set by close(): the health saved last says that nothing runs any more. */
   private stopping = false;
+  /** The state written with the last save: a change of state is saved too, for inspection. */
+  private savedState: SubscriptionState | null = null;
   private tickTimer: ReturnType<typeof setTimeout> | null = null;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private saving: Promise<void> | null = null;
@@ -122,6 +124,7 @@ export class PersistentSubscription {
     const consumer = new PersistentConsumer(this, inFlightMax, options.handler);
     if (this.consumers.length === 0) this.lastProgressMs = this.context.now();
     this.consumers.push(consumer);
+    this.scheduleSave();
     this.pump();
     return consumer;
   }
@@ -137,6 +140,7 @@ export class PersistentSubscription {
       this.retryQueue.push(pending);
     }
     consumer.inFlight.clear();
+    this.scheduleSave();
     this.pump();
   }
 
@@ -405,6 +409,7 @@ export class PersistentSubscription {
         this.retryOrPark(pending, "ack timeout");
       }
     }
+    if (this.health().state !== this.savedState) this.scheduleSave();
     this.pump();
   }
 
@@ -425,8 +430,10 @@ export class PersistentSubscription {
     if (!this.dirty) return;
     this.dirty = false;
     const checkpoint = this.checkpoint;
+    const health = this.healthJson();
+    this.savedState = (health as { state: SubscriptionState }).state;
     this.saving = this.context.records
-      .saveProgress(this.name, { checkpoint, ackedAtMs: this.ackedAtMs, parkedReplayedBefore: this.parkedReplayedBefore, health: this.healthJson() })
+      .saveProgress(this.name, { checkpoint, ackedAtMs: this.ackedAtMs, parkedReplayedBefore: this.parkedReplayedBefore, health })
       .then(
         () => {
           this.savedCheckpoint = Math.max(this.savedCheckpoint, checkpoint);

@@ -285,3 +285,24 @@ describe("retry back-off", () => {
     expect(retryDelayMs(3, { retryBackoffMsMin: 0, retryBackoffMsMax: 0 })).toBe(0);
   });
 });
+
+describe("saved health", () => {
+  test("a subscription that stalls is saved as stalled, so inspection from another process sees it", async () => {
+    const clock = manualClock();
+    await using t = testStore({ clock: clock.now });
+    const subs = t.store.subscriptions;
+    await subs.create("st", { selector: { pattern: "*" }, settings: { ...fast, stalledAfterMs: 1000 } });
+    const { reportSubscriptions } = await import("../../../src/subscriptions/index.ts");
+    const consumer = subs.connect("st");
+    await t.store.append("a", "any", [ev("E")]);
+    const d = (await consumer.next()) as Delivery;
+    await waitFor(() => reportSubscriptions(t.store)[0]?.state === "live", "saved as live");
+    clock.advance(1001);
+    await waitFor(() => reportSubscriptions(t.store)[0]?.state === "stalled", "saved as stalled");
+    expect(reportSubscriptions(t.store)[0]).toMatchObject({ inFlight: 1, consumers: 1, lagEvents: 1 });
+    d.ack();
+    consumer.close();
+    await waitFor(() => reportSubscriptions(t.store)[0]?.state === "paused", "saved as paused once the consumer left");
+    expect(reportSubscriptions(t.store)[0]).toMatchObject({ inFlight: 0, consumers: 0, lagEvents: 0, checkpoint: 0 });
+  });
+});
