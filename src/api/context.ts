@@ -3,6 +3,7 @@
 import type { EdgeNode } from "../node/index.ts";
 import type { LiveHub } from "./live.ts";
 import type { GatewayMetrics } from "./metrics.ts";
+import type { DeliveryBook } from "./subscriptions.ts";
 
 export interface GatewaySettings {
   /** Request bodies at most, in bytes; 413 beyond. */
@@ -18,6 +19,8 @@ export interface GatewayState {
   settings: GatewaySettings;
   metrics: GatewayMetrics;
   live: LiveHub;
+  /** Open deliveries of persistent-subscription consumers, by id, for ack and nack. */
+  deliveries: DeliveryBook;
   /** True once shutdown began: /health answers 503, new live reads are refused. */
   stopping: boolean;
 }

@@ -14,6 +14,7 @@ import { isLoopbackHost, prepareSocketPath } from "./listen.ts";
 import { LiveHub } from "./live.ts";
 import { GatewayMetrics } from "./metrics.ts";
 import { route } from "./router.ts";
+import { DeliveryBook } from "./subscriptions.ts";
 
 export interface GatewayOptions {
   /** Unix socket path; empty or undefined for none. */
@@ -70,6 +71,7 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
     settings: { bodyBytesMax, heartbeatIntervalMs, ...(options.metricsText === undefined ? {} : { metricsText: options.metricsText }) },
     metrics,
     live: new LiveHub(node, metrics, heartbeatIntervalMs),
+    deliveries: new DeliveryBook(),
     stopping: false,
   };
   const tokenDigest = token === null ? null : digest(`Bearer ${token}`);

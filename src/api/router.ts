@@ -7,6 +7,7 @@ import { HttpError } from "./http-error.ts";
 import { liveAll, liveStream } from "./live.ts";
 import { health, metrics, nodeInfo } from "./node-info.ts";
 import { deleteSnapshot, getSnapshot, listSnapshots, putSnapshot } from "./snapshots.ts";
+import { ackDeliveries, consumeSubscription, createSubscription, deleteSubscription, listSubscriptions, nackDeliveries, showSubscription } from "./subscriptions.ts";
 import { appendToStream, deleteStream, listStreams, readAll, readStream, streamExists } from "./streams.ts";
 
 type Handler = () => Response | Promise<Response>;
@@ -44,6 +45,14 @@ export function route(ctx: Context): Response | Promise<Response> {
     if (n === 2 && s[1] === "all") return methods(ctx, { GET: () => readAll(ctx) });
     if (n === 3 && s[1] === "all" && s[2] === "live") return methods(ctx, { GET: () => liveAll(ctx) });
     if (n === 2 && s[1] === "streams") return methods(ctx, { GET: () => listStreams(ctx) });
+    if (n === 2 && s[1] === "subscriptions") return methods(ctx, { GET: () => listSubscriptions(ctx), POST: () => createSubscription(ctx) });
+    if (n >= 3 && s[1] === "subscriptions") {
+      const name = s[2] as string;
+      if (n === 3) return methods(ctx, { GET: () => showSubscription(ctx, name), DELETE: () => deleteSubscription(ctx, name) });
+      if (n === 4 && s[3] === "consume") return methods(ctx, { GET: () => consumeSubscription(ctx, name) });
+      if (n === 4 && s[3] === "ack") return methods(ctx, { POST: () => ackDeliveries(ctx, name) });
+      if (n === 4 && s[3] === "nack") return methods(ctx, { POST: () => nackDeliveries(ctx, name) });
+    }
     if (n >= 3 && s[1] === "streams") {
       const streamId = s[2] as string;
       if (n === 3) {

@@ -12,7 +12,9 @@ import type {
   ExpectedVersion,
   FoldResult,
   JsonValue,
+  CreateSubscriptionOptions,
   LiveAllOptions,
+  NackAction,
   LiveOptions,
   NodeInfo,
   ReadAllOptions,
@@ -21,6 +23,7 @@ import type {
   Snapshot,
   SnapshotSummary,
   StreamsPage,
+  SubscriptionHealth,
 } from "./types.ts";
 
 export interface ClientOptions {
@@ -117,11 +120,13 @@ export class EdgeEsdbClient {
   private readonly transport: Transport;
   private readonly headers: Record<string, string>;
   readonly snapshots: ClientSnapshots;
+  readonly subscriptions: ClientSubscriptions;
 
   constructor(options: ClientOptions) {
     this.transport = chooseTransport(options);
     this.headers = options.token === undefined || options.token === "" ? {} : { authorization: `Bearer ${options.token}` };
     this.snapshots = new ClientSnapshots(this);
+    this.subscriptions = new ClientSubscriptions(this);
   }
 
   /** @internal Sends a request; throws the library's error for a status >= 400. */
@@ -265,7 +270,8 @@ export class EdgeEsdbClient {
     };
   }
 
-  private async callWithHeaders(method: string, path: string, extra: Record<string, string>, streamId: string, signal?: AbortSignal): Promise<RawResponse> {
+  /** @internal */
+  async callWithHeaders(method: string, path: string, extra: Record<string, string>, streamId: string, signal?: AbortSignal): Promise<RawResponse> {
     const response = await this.transport.request({ method, path, headers: { ...this.headers, ...extra, accept: "text/event-stream" }, ...(signal === undefined ? {} : { signal }) });
     if (response.status >= 400) throw errorFromResponse(response.status, await response.text(), streamId);
     return response;
@@ -318,5 +324,91 @@ export class ClientSnapshots {
 
   async delete(streamId: string, version: number): Promise<void> {
     await this.client.json("DELETE", `${streamPath(streamId)}/snapshots/${version}`, { streamId });
+  }
+}
+
+/** One delivery of a persistent subscription; ack or nack it (one request each). */
+export interface ClientDelivery {
+  readonly deliveryId: string;
+  readonly event: RecordedEvent;
+  readonly retryCount: number;
+  readonly replayed: boolean;
+  /** True when it was still open (not timed out or resolved). */
+  ack(): Promise<boolean>;
+  nack(action?: NackAction, reason?: string): Promise<boolean>;
+}
+
+export interface Consumer extends AsyncIterable<ClientDelivery> {
+  close(): void;
+}
+
+const subscriptionPath = (name: string) => `/v1/subscriptions/${encodeURIComponent(name)}`;
+
+export class ClientSubscriptions {
+  constructor(private readonly client: EdgeEsdbClient) {}
+
+  /** Creates a persistent subscription; already_exists when the name is taken. */
+  async create(name: string, options: CreateSubscriptionOptions): Promise<SubscriptionHealth> {
+    return this.client.json<SubscriptionHealth>("POST", "/v1/subscriptions", { body: { name, ...options } });
+  }
+
+  async list(): Promise<SubscriptionHealth[]> {
+    return (await this.client.json<{ subscriptions: SubscriptionHealth[] }>("GET", "/v1/subscriptions")).subscriptions;
+  }
+
+  /** Health and settings; not_found when there is none. */
+  async get(name: string): Promise<SubscriptionHealth & { settings: Record<string, number> }> {
+    return this.client.json("GET", subscriptionPath(name));
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.client.json("DELETE", subscriptionPath(name));
+  }
+
+  /** Acknowledges deliveries by id; returns the ids that were still open. */
+  async ack(name: string, deliveryIds: readonly string[]): Promise<string[]> {
+    return (await this.client.json<{ acked: string[] }>("POST", `${subscriptionPath(name)}/ack`, { body: { ids: deliveryIds } })).acked;
+  }
+
+  async nack(name: string, deliveryIds: readonly string[], action: NackAction = "retry", reason?: string): Promise<string[]> {
+    return (await this.client.json<{ nacked: string[] }>("POST", `${subscriptionPath(name)}/nack`, { body: { ids: deliveryIds, action, reason } })).nacked;
+  }
+
+  /** Joins as a consumer: deliveries as an async iterator until close() (or the server stops). */
+  consume(name: string, options: { inFlightMax?: number; signal?: AbortSignal } = {}): Consumer {
+    const client = this.client;
+    const subscriptions = this;
+    let response: RawResponse | null = null;
+    let closed = false;
+    return {
+      close() {
+        closed = true;
+        response?.close();
+      },
+      async *[Symbol.asyncIterator]() {
+        response = await client.callWithHeaders("GET", `${subscriptionPath(name)}/consume${query({ inFlightMax: options.inFlightMax })}`, {}, "", options.signal);
+        if (closed) response.close();
+        try {
+          for await (const message of parseSse(response.body)) {
+            if (message.event === "error") throw errorFromResponse(500, message.data);
+            if (message.event !== "delivery") continue;
+            const wire = JSON.parse(message.data) as { deliveryId: string; retryCount: number; replayed: boolean; event: WireEvent };
+            yield {
+              deliveryId: wire.deliveryId,
+              event: fromWireEvent(wire.event),
+              retryCount: wire.retryCount,
+              replayed: wire.replayed,
+              ack: async () => (await subscriptions.ack(name, [wire.deliveryId])).length === 1,
+              nack: async (action: NackAction = "retry", reason?: string) => (await subscriptions.nack(name, [wire.deliveryId], action, reason)).length === 1,
+            };
+          }
+        } catch (error) {
+          if (closed) return;
+          throw error;
+        } finally {
+          response.close();
+        }
+      },
+    };
   }
 }

@@ -3,8 +3,8 @@
 //   const client = new EdgeEsdbClient({ socketPath: "/run/edge-esdb/edge-esdb.sock" });
 //   await client.append("order-1", "no_stream", [{ type: "OrderPlaced", data: { total: 42 } }]);
 //   for await (const event of client.live("order-1")) console.log(event.version, event.type);
-export { EdgeEsdbClient, ClientSnapshots } from "./client.ts";
-export type { ClientOptions, LiveRead } from "./client.ts";
+export { EdgeEsdbClient, ClientSnapshots, ClientSubscriptions } from "./client.ts";
+export type { ClientOptions, LiveRead, ClientDelivery, Consumer } from "./client.ts";
 export { HttpStatusError, errorFromResponse } from "./errors.ts";
 export type * from "./types.ts";
 export {

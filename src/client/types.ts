@@ -108,3 +108,42 @@ export interface LiveOptions {
 export interface LiveAllOptions extends LiveOptions {
   filter?: EventFilter;
 }
+
+/** Which events a persistent subscription delivers. */
+export type Selector = { stream: string } | { eventType: string } | { pattern: string } | { payload: { [path: string]: JsonValue } };
+
+export type StartFrom = "start" | "end" | { position: number };
+
+export type NackAction = "retry" | "park" | "skip";
+
+export interface CreateSubscriptionOptions {
+  selector: Selector;
+  from?: StartFrom;
+  settings?: Partial<{
+    inFlightMax: number;
+    ackTimeoutMs: number;
+    retryCountMax: number;
+    retryBackoffMsMin: number;
+    retryBackoffMsMax: number;
+    stalledAfterMs: number;
+    checkpointIntervalMs: number;
+    bufferCount: number;
+  }>;
+}
+
+export interface SubscriptionHealth {
+  name: string;
+  kind: "catch_up" | "persistent";
+  selectorType: string;
+  selector: JsonValue;
+  state: "catching_up" | "live" | "stalled" | "paused";
+  lagEvents: number;
+  headPosition: number;
+  checkpoint: number;
+  lastAckedPosition: number;
+  lastAckedAt: string | null;
+  inFlight: number;
+  buffered: number;
+  parkedCount: number;
+  consumers: number;
+}

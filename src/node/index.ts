@@ -13,3 +13,4 @@ export type {
   StoreInfo,
   CommittedAppend,
 } from "../store/index.ts";
+export type { Subscriptions } from "../subscriptions/index.ts";

@@ -3,6 +3,7 @@
 // the gateway keeps asking the node (never the store's file) and does not change.
 
 import { EventStore, type Durability } from "../store/index.ts";
+import { Subscriptions } from "../subscriptions/index.ts";
 
 export type NodeMode = "single";
 
@@ -19,6 +20,8 @@ export interface EdgeNode {
   readonly dataDir: string;
   /** Where reads and (in single mode) writes go. A cluster node will route writes through Raft. */
   readonly store: EventStore;
+  /** Catch-up and persistent subscriptions over the store; they close (saving progress) with it. */
+  readonly subscriptions: Subscriptions | null;
   readonly startedAtMs: number;
   /** Writes out what is queued, checkpoints the WAL and releases the data dir lock. */
   close(): Promise<void>;
@@ -28,13 +31,16 @@ export interface EdgeNode {
 export function startNode(config: NodeConfig): EdgeNode {
   const store = EventStore.open({ dataDir: config.dataDir, durability: config.durability ?? "full" });
   let closing: Promise<void> | null = null;
+  const subscriptions = new Subscriptions(store);
   return {
     mode: "single",
     version: config.version ?? "0.0.0",
     dataDir: store.dataDir,
     store,
+    subscriptions,
     startedAtMs: Date.now(),
     close() {
+      // The store's close hook closes the subscriptions first (they save their checkpoints).
       closing ??= store.close();
       return closing;
     },
