@@ -21,6 +21,8 @@ export class CatchUpSubscription implements AsyncIterable<RecordedEvent>, AsyncD
   lastPosition = -1;
   private lastProgressMs: number;
   private handling = false;
+  /** True while the consumer waits inside next(): waiting for events is not being stalled. */
+  private waiting = false;
   /** With a handler: settles when the subscription ends (rejects with the handler's error). */
   readonly done: Promise<void>;
   private settle: (error: unknown) => void = () => {};
@@ -43,12 +45,20 @@ export class CatchUpSubscription implements AsyncIterable<RecordedEvent>, AsyncD
 
   /** The next event, waiting for one; null once closed. */
   async next(): Promise<RecordedEvent | null> {
-    const event = await this.feed.next();
-    if (event !== null) {
-      this.lastPosition = event.position;
+    const event = await this.waitForNext();
+    if (event !== null) this.lastPosition = event.position;
+    return event;
+  }
+
+  private async waitForNext(): Promise<RecordedEvent | null> {
+    this.waiting = true;
+    this.lastProgressMs = this.context.now();
+    try {
+      return await this.feed.next();
+    } finally {
+      this.waiting = false;
       this.lastProgressMs = this.context.now();
     }
-    return event;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
@@ -92,9 +102,10 @@ export class CatchUpSubscription implements AsyncIterable<RecordedEvent>, AsyncD
     const head = this.context.headPosition();
     const frontier = this.handling ? this.lastPosition : this.feed.frontier();
     const lagEvents = Math.max(0, head - frontier);
-    const hasWork = this.handling || this.feed.bufferedCount > 0;
+    // Work: an event in the handler, events buffered, or events in the store not yet read.
+    const hasWork = this.handling || this.feed.bufferedCount > 0 || lagEvents > 0;
     let state: SubscriptionState = this.feed.mode;
-    if (hasWork && this.context.now() - this.lastProgressMs > this.context.stalledAfterMs) state = "stalled";
+    if (hasWork && !this.waiting && this.context.now() - this.lastProgressMs > this.context.stalledAfterMs) state = "stalled";
     return {
       name: this.name,
       kind: "catch_up",
@@ -131,7 +142,7 @@ export class CatchUpSubscription implements AsyncIterable<RecordedEvent>, AsyncD
   private async run(handler: EventHandler): Promise<void> {
     try {
       for (;;) {
-        const event = await this.feed.next();
+        const event = await this.waitForNext();
         if (event === null) break;
         const pending = this.handle(handler, event);
         if (pending !== undefined) await pending;

@@ -5,7 +5,7 @@
 
 import { describe, expect, test } from "bun:test";
 import type { RecordedEvent } from "../../../src/index.ts";
-import { ev, testStore, waitFor } from "./helpers.ts";
+import { ev, manualClock, testStore, waitFor } from "./helpers.ts";
 
 async function collect(iterable: AsyncIterable<RecordedEvent>, count: number, perEvent?: (e: RecordedEvent, i: number) => Promise<void> | void): Promise<RecordedEvent[]> {
   const got: RecordedEvent[] = [];
@@ -159,5 +159,26 @@ describe("catch-up subscriptions", () => {
     await store.close();
     expect(await pending).toBeNull();
     expect(b.closed).toBe(true);
+  });
+
+  test("health: live while waiting for events, stalled when events wait and the consumer does not take them", async () => {
+    const clock = manualClock();
+    await using t = testStore({ clock: clock.now, subscriptions: { stalledAfterMs: 1000 } });
+    const { store } = t;
+    const sub = store.subscriptions.subscribeToAll({ name: "watcher" });
+    const waiting = sub.next();
+    await waitFor(() => sub.mode === "live", "live");
+    clock.advance(5000);
+    expect(sub.health()).toMatchObject({ name: "watcher", kind: "catch_up", state: "live", lagEvents: 0 });
+    await store.append("a", "any", [ev("A"), ev("B")]);
+    expect((await waiting)?.type).toBe("A");
+    await waitFor(() => sub.bufferedCount === 1, "B buffered");
+    expect(sub.health().state).toBe("live");
+    clock.advance(1001);
+    expect(sub.health()).toMatchObject({ state: "stalled", buffered: 1, lagEvents: 1, lastAckedPosition: 0 });
+    expect((await sub.next())?.type).toBe("B");
+    expect(sub.health()).toMatchObject({ state: "live", buffered: 0, lagEvents: 0 });
+    expect(store.subscriptions.health().map((h) => h.name)).toEqual(["watcher"]);
+    sub.close();
   });
 });
