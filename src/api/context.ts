@@ -10,7 +10,7 @@ export interface GatewaySettings {
   bodyBytesMax: number;
   /** A comment line on idle SSE streams this often. */
   heartbeatIntervalMs: number;
-  /** Extra Prometheus text appended to /metrics (src/telemetry's registry plugs in here). */
+  /** Extra Prometheus text appended to /metrics, after the gateway's and the node's. */
   metricsText?: () => string | Promise<string>;
 }
 

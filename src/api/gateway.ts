@@ -29,7 +29,7 @@ export interface GatewayOptions {
   heartbeatIntervalMs?: number;
   /** Idle kept-alive TCP connections close after this (live reads are exempt); the unix socket has none. */
   idleTimeoutSeconds?: number;
-  /** Extra Prometheus text for /metrics (src/telemetry plugs in here). */
+  /** Extra Prometheus text for /metrics, after the gateway's and the node's (src/telemetry). */
   metricsText?: () => string | Promise<string>;
 }
 

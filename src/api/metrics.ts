@@ -1,6 +1,5 @@
-// The gateway's own counters and gauges in Prometheus text. src/telemetry (being built beside
-// this) will own the registry; until then the gateway serves these, and GatewaySettings.metricsText
-// is where telemetry's text is appended.
+// The gateway's own counters and gauges in Prometheus text. /metrics serves these, then the
+// node's metrics from src/telemetry (store and subscriptions), then GatewaySettings.metricsText.
 
 import type { EdgeNode } from "../node/index.ts";
 

@@ -8,7 +8,8 @@ export function health(ctx: Context): Response {
 }
 
 export async function metrics(ctx: Context): Promise<Response> {
-  let text = ctx.state.metrics.render(ctx.state.node, Date.now());
+  // The gateway's own, then the store's and subscriptions' (src/telemetry), then any extra.
+  let text = ctx.state.metrics.render(ctx.state.node, Date.now()) + ctx.state.node.metrics.prometheusText();
   if (ctx.state.settings.metricsText !== undefined) text += await ctx.state.settings.metricsText();
   return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
 }

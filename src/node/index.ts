@@ -14,3 +14,4 @@ export type {
   CommittedAppend,
 } from "../store/index.ts";
 export type { Subscriptions } from "../subscriptions/index.ts";
+export type { Metrics, Telemetry } from "../telemetry/index.ts";

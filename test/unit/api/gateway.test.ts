@@ -264,6 +264,10 @@ describe("node endpoints", () => {
     expect(text).toContain("edge_esdb_head_position 2");
     expect(text).toMatch(/edge_esdb_http_responses_total\{status="200"\} \d+/);
     expect(text).toContain("edge_esdb_extra 1");
+    // The node's metrics from src/telemetry: the store's appends and the subscriptions'.
+    expect(text).toContain("edge_esdb_appends_total 1");
+    expect(text).toContain("edge_esdb_events_appended_total 2");
+    expect(text).toMatch(/# TYPE edge_esdb_append_duration_seconds histogram/);
     const node = (await (await gw.unix("/v1/node")).json()) as { fileBytes: number };
     expect(node).toMatchObject({ version: "test", mode: "single", dataDir: gw.node.dataDir, headPosition: 2, streamCount: 1, eventRows: 2, durability: "normal" });
     expect(node.fileBytes).toBeGreaterThan(0);
