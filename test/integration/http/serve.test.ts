@@ -96,7 +96,17 @@ describe("edge-esdb serve", () => {
       using tcp = new EdgeEsdbClient({ url: daemon.url as string });
       await client.append("s", "no_stream", [{ type: "T", data: { n: 0 } }]);
       expect((await tcp.read("s")).map((e) => e.data)).toEqual([{ n: 0 }]);
-      // A live client stays open across the signal: the server ends its stream, it does not hang.
+      // A persistent-subscription consumer and a live client stay open across the signal: the
+      // server ends both streams, neither hangs.
+      await client.subscriptions.create("audit", { selector: { stream: "s" } });
+      const deliveries: number[] = [];
+      const consuming = (async () => {
+        for await (const delivery of client.subscriptions.consume("audit")) {
+          deliveries.push(delivery.event.position);
+          await delivery.ack();
+        }
+      })();
+      while (deliveries.length === 0) await Bun.sleep(5);
       const seen: RecordedEvent[] = [];
       let signalled = false;
       for await (const event of client.liveAll()) {
@@ -107,6 +117,8 @@ describe("edge-esdb serve", () => {
         }
       }
       expect(seen.map((e) => e.position)).toEqual([0]);
+      await consuming;
+      expect(deliveries).toEqual([0]);
       expect(await daemon.child.exited).toBe(0);
       expect(await daemon.stdout()).toContain("stopped on SIGTERM: store closed cleanly");
       expect(existsSync(socket)).toBe(false);
