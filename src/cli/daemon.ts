@@ -28,6 +28,10 @@ export interface StoreReader {
 
 export interface StoreWriter extends StoreReader {
   append(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[]): Promise<AppendResult>;
+  /** For import: on the data dir, system streams ($conflicts, ...) too; the daemon takes user streams only. */
+  appendImported(streamId: string, events: readonly EventInput[]): Promise<AppendResult>;
+  /** The position the next event will get. */
+  headPosition(): Promise<number>;
 }
 
 /** The daemon's client when one answers on the configured socket, else null. */
@@ -47,6 +51,8 @@ function overDaemon(client: EdgeEsdbClient): StoreWriter {
   return {
     via: "daemon",
     append: (streamId, expectedVersion, events) => client.append(streamId, expectedVersion, events),
+    appendImported: (streamId, events) => client.append(streamId, "any", events),
+    headPosition: async () => (await client.info()).headPosition,
     read: (streamId, options) => client.read(streamId, options),
     readAll: (options) => client.readAll(options),
     streams: (options) => client.streams(options),
@@ -61,6 +67,8 @@ function overStore(store: ReturnType<typeof openForReading>): StoreWriter {
   return {
     via: "data dir",
     append: (streamId, expectedVersion, events) => store.append(streamId, expectedVersion, events),
+    appendImported: (streamId, events) => store.appendSystem(streamId, "any", events),
+    headPosition: async () => store.headPosition,
     read: (streamId, options) => store.read(streamId, options),
     readAll: (options) => store.readAll(options),
     streams: (options) => store.streams(options),

@@ -3,7 +3,8 @@
 // store's idempotent append). Bytes travel as {"$bytes": base64}. A progress bar goes to stderr,
 // and only when stderr is a terminal; stdout carries nothing but data or the summary.
 //
-// Import appends with expected version "any" and the exported ids; it keeps stream ids, types,
+// Import goes through the daemon when one answers on the configured socket (else it opens the
+// data dir for writing), and appends with expected version "any" and the exported ids; it keeps stream ids, types,
 // data, metadata and the order, not the positions (the target's log numbers them) nor createdAt
 // (the store stamps appends with its own clock).
 
@@ -12,7 +13,8 @@ import { createWriteStream, statSync } from "node:fs";
 import { InvalidArgumentError } from "../../lib/index.ts";
 import type { EventInput, JsonValue, RecordedEvent } from "../../events/index.ts";
 import type { EventStore } from "../../store/index.ts";
-import { configFor, openForReading, openForWriting, wantsJson } from "../context.ts";
+import { configFor, openForReading, wantsJson } from "../context.ts";
+import { openWriter, type StoreWriter } from "../daemon.ts";
 import { jsonReplacer, printJson } from "../output.ts";
 
 /** Events read per page when exporting. */
@@ -136,22 +138,22 @@ export interface ImportResult {
  * one append; a batch the store refuses (say, part of it was imported before with other batch
  * boundaries) is retried one event at a time, so re-running an import never duplicates.
  */
-export async function importEvents(store: EventStore, lines: AsyncIterable<string>, onProgress: (events: number) => void = () => {}): Promise<ImportResult> {
+export async function importEvents(store: Pick<StoreWriter, "appendImported" | "headPosition">, lines: AsyncIterable<string>, onProgress: (events: number) => void = () => {}): Promise<ImportResult> {
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
   let batch: ExportedEvent[] = [];
   let lineNumber = 0;
   let events = 0;
   let batches = 0;
-  const headBefore = store.headPosition;
+  const headBefore = await store.headPosition();
 
   const appendBatch = async (events: ExportedEvent[]) => {
     const streamId = (events[0] as ExportedEvent).streamId;
     try {
-      await store.appendSystem(streamId, "any", events.map(toInput));
+      await store.appendImported(streamId, events.map(toInput));
     } catch (error) {
       if (events.length === 1) throw error;
-      for (const e of events) await store.appendSystem(streamId, "any", [toInput(e)]);
+      for (const e of events) await store.appendImported(streamId, [toInput(e)]);
     }
   };
   const flush = async () => {
@@ -185,7 +187,7 @@ export async function importEvents(store: EventStore, lines: AsyncIterable<strin
   await flush();
   await Promise.all(inFlight);
   if (failure !== null) throw failure;
-  return { lines: lineNumber, events, added: store.headPosition - headBefore, batches };
+  return { lines: lineNumber, events, added: (await store.headPosition()) - headBefore, batches };
 }
 
 /** Splits a byte stream into lines, with a bound on a line's length. */
@@ -242,7 +244,7 @@ export function registerTransfer(program: Command): void {
     .argument("[file]", "NDJSON file (default: stdin)")
     .action(async (file: string | undefined, _options: unknown, command: Command) => {
       const config = await configFor(command);
-      const store = openForWriting(config);
+      const store = await openWriter(config);
       try {
         const totalBytes = file === undefined ? 0 : statSync(file).size;
         const progress = new Progress("import", totalBytes);

@@ -1,5 +1,5 @@
 // The CLI through a running daemon: when the socket setting names a socket a daemon answers on,
-// append, read, streams, snapshots, tail and status go over it (so append works while the daemon
+// append, read, streams, snapshots, tail, import and status go over it (so append works while the daemon
 // holds the data dir); without the setting the CLI opens the data dir (and a second writer is
 // refused); a socket nobody answers on falls back to the data dir.
 
@@ -54,6 +54,11 @@ describe("the CLI through the daemon's socket", () => {
     expect(await tail.exited).toBe(0);
     for (let chunk = await tailReader.read(); !chunk.done; chunk = await tailReader.read()) tailed += new TextDecoder().decode(chunk.value);
     expect(tailed.trim().split("\n").map((l) => l.split("  ")[1])).toEqual(["order-1@1", "order-1@2"]);
+    // import over the daemon, idempotent by id.
+    const ndjson = [0, 1].map((n) => JSON.stringify({ id: crypto.randomUUID(), streamId: "imported-1", type: "Imported", data: { n } })).join("\n");
+    expect(JSON.parse(runCli([...d, "--json", "import"], { ...viaDaemon, stdin: ndjson }).stdout)).toMatchObject({ events: 2, added: 2 });
+    expect(JSON.parse(runCli([...d, "--json", "import"], { ...viaDaemon, stdin: ndjson }).stdout)).toMatchObject({ events: 2, added: 0 });
+    expect(runCli([...d, "--json", "read", "imported-1"], viaDaemon).stdout.trim().split("\n")).toHaveLength(2);
     const status = JSON.parse(runCli([...d, "--json", "status"], viaDaemon).stdout);
     expect(status).toMatchObject({ daemon: "running", socket: { path: socket, present: true, answers: true }, node: expect.objectContaining({ mode: "single" }) });
 
