@@ -436,6 +436,11 @@ export class EventStore {
     return events;
   }
 
+  /** @internal for the live fan-out of subscriptions: the same read, not reported to the observer. */
+  readAllQuietly(options: ReadAllOptions): RecordedEvent[] {
+    return this.readAllUnobserved(options);
+  }
+
   private readAllUnobserved(options: ReadAllOptions): RecordedEvent[] {
     this.open();
     const direction = validateDirection(options.direction);

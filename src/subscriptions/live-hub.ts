@@ -74,7 +74,8 @@ export class LiveHub {
         const from = this.emittedUpTo;
         const limit = Math.min(budget, limits.readCountMax);
         const head = this.store.headPosition;
-        const events: RecordedEvent[] = await this.store.readAll({ fromPosition: from, limit });
+        // Not a client's read: telemetry and the read metrics do not count it.
+        const events: RecordedEvent[] = this.store.readAllQuietly({ fromPosition: from, limit });
         const last = events[events.length - 1];
         const to = events.length < limit || last === undefined ? head : last.position + 1;
         for (const feed of this.feeds) feed.offer(from, to, events);

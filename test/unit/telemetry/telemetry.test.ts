@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { trace, type Span, type SpanOptions, type Tracer, type TracerProvider } from "@opentelemetry/api";
 import { Metrics, Telemetry, telemetryEventPath, type TelemetryEvent } from "../../../src/index.ts";
 import { tracingRegistered } from "../../../src/telemetry/index.ts";
-import { ev, testStore } from "../subscriptions/helpers.ts";
+import { ev, testStore, waitFor } from "../subscriptions/helpers.ts";
 
 function recorder(telemetry: Telemetry, id = "test"): TelemetryEvent[] {
   const events: TelemetryEvent[] = [];
@@ -52,6 +52,22 @@ describe("telemetry events", () => {
       { name: "subscription.created", measurements: { systemTimeMs: expect.any(Number) }, metadata: { storeId: t.store.storeId, subscriptionId: "p", type: "event_type" } },
       { name: "subscription.deleted", measurements: { systemTimeMs: expect.any(Number) }, metadata: { storeId: t.store.storeId, subscriptionId: "p" } },
     ]);
+  });
+
+  test("the live fan-out to subscribers is not reported as reads", async () => {
+    const telemetry = new Telemetry();
+    await using t = testStore({ telemetry });
+    const sub = t.store.subscriptions.subscribeToAll({ from: "end" });
+    const first = sub.next();
+    await waitFor(() => sub.mode === "live", "live");
+    const events = recorder(telemetry);
+    for (let i = 0; i < 3; i++) await t.store.append("a", "any", [ev("A")]);
+    expect((await first)?.position).toBe(0);
+    expect((await sub.next())?.position).toBe(1);
+    expect((await sub.next())?.position).toBe(2);
+    expect(events.map((e) => e.name).filter((n) => n.startsWith("stream.read"))).toEqual([]);
+    expect(t.store.prometheusText()).toContain("edge_esdb_events_read_total 0\n");
+    sub.close();
   });
 
   test("attach only to some events, detach, duplicate ids refused, unknown events refused", async () => {
