@@ -97,6 +97,29 @@ export interface RestoreResult {
   replaced: boolean;
 }
 
+/**
+ * Folds the old store's WAL into its file, so removing the WAL loses nothing of it, and refuses
+ * to replace a store that holds events unless forced. A store too damaged to open is replaced
+ * only when forced (that is when a restore is most needed).
+ */
+function checkpointBeforeReplace(dataDir: string, storeFile: string, force: boolean): void {
+  let current: Database | null = null;
+  try {
+    current = new Database(storeFile);
+    current.run("PRAGMA busy_timeout = 5000");
+    const hasEvents = (current.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'events'").get() as { n: number }).n === 1;
+    const events = hasEvents ? (current.query("SELECT count(*) AS n FROM events").get() as { n: number }).n : 0;
+    if (events > 0 && !force) throw new InvalidArgumentError(`the store in '${dataDir}' holds ${events} events; restoring replaces them: pass --force (and take a backup first)`);
+    current.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    if (!force) throw new CorruptError(`the store in '${dataDir}' cannot be read (${(error as Error).message}); pass --force to replace it`);
+    // Forced over a damaged store: its WAL goes with it.
+  } finally {
+    current?.close();
+  }
+}
+
 /** Replaces the data dir's store with `backupFile`. Refuses while a writer holds the lock. */
 export function restoreStore(dataDir: string, backupFile: string, options: { force?: boolean } = {}): RestoreResult {
   const from = path.resolve(backupFile);
@@ -106,20 +129,7 @@ export function restoreStore(dataDir: string, backupFile: string, options: { for
   using _lock = holdDataDirLock(dataDir);
   const storeFile = path.join(dataDir, storeFileName);
   const replaced = existsSync(storeFile);
-  if (replaced) {
-    const current = new Database(storeFile);
-    try {
-      current.run("PRAGMA busy_timeout = 5000");
-      const events = (current.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'events'").get() as { n: number }).n === 1 ? (current.query("SELECT count(*) AS n FROM events").get() as { n: number }).n : 0;
-      if (events > 0 && options.force !== true) {
-        throw new InvalidArgumentError(`the store in '${dataDir}' holds ${events} events; restoring replaces them: pass --force (and take a backup first)`);
-      }
-      // Fold the WAL into the old file, so removing the WAL below loses nothing of it.
-      current.run("PRAGMA wal_checkpoint(TRUNCATE)");
-    } finally {
-      current.close();
-    }
-  }
+  if (replaced) checkpointBeforeReplace(dataDir, storeFile, options.force === true);
   const temporary = temporaryBeside(storeFile, "restore");
   copyFileSync(from, temporary);
   fsyncPath(temporary);

@@ -143,6 +143,20 @@ describe("backup and restore", () => {
     expect(JSON.parse(runCli(["--data-dir", dir.path, "--json", "info"]).stdout)).toMatchObject({ headPosition: 5 });
   });
 
+  test("restore replaces a store too damaged to open only with --force", async () => {
+    using dir = tempDir();
+    await seed(path.join(dir.path, "a"));
+    const backup = path.join(dir.path, "b.db");
+    runCli(["--data-dir", path.join(dir.path, "a"), "backup", backup]);
+    const damaged = path.join(dir.path, "damaged");
+    runCli(["--data-dir", damaged, "append", "s", "T", "{}"]);
+    writeFileSync(path.join(damaged, "store.db"), "garbage, not SQLite ".repeat(500));
+    expect(runCli(["--data-dir", damaged, "restore", backup])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^edge-esdb: corrupt: the store in .* cannot be read .*pass --force/) });
+    expect(runCli(["--data-dir", damaged, "restore", "--force", backup]).code).toBe(0);
+    expect(runCli(["--data-dir", damaged, "verify"]).code).toBe(0);
+    expect(JSON.parse(runCli(["--data-dir", damaged, "--json", "info"]).stdout)).toMatchObject({ headPosition: 5 });
+  });
+
   test("restore into an empty data dir needs no --force", async () => {
     using dir = tempDir();
     await seed(path.join(dir.path, "a"));
