@@ -253,10 +253,15 @@ describe("tail, snapshots, status, version, completion", () => {
     expect(JSON.parse(runCli(["--json", "version"]).stdout)).toMatchObject({ version: expect.any(String), commit: "dev", compiled: false, bun: Bun.version });
     const bash = runCli(["completion", "bash"]);
     expect(bash.code).toBe(0);
+    using cwd = tempDir();
+    writeFileSync(path.join(cwd.path, "backup-1.db"), "");
     const complete = (words: string[]) => {
       const script = `${bash.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _edge_esdb; echo "\${COMPREPLY[*]}"`;
-      return Bun.spawnSync(["bash", "-c", script], { stdout: "pipe" }).stdout.toString().trim();
+      return Bun.spawnSync(["bash", "-c", script], { stdout: "pipe", cwd: cwd.path }).stdout.toString().trim();
     };
+    // -f is a file for verify, a number for read: option values are completed per command.
+    expect(complete(["edge-esdb", "verify", "-f", "back"])).toBe("backup-1.db");
+    expect(complete(["edge-esdb", "read", "s", "-f", "back"])).toBe("");
     expect(complete(["edge-esdb", "ba"])).toBe("backup");
     expect(complete(["edge-esdb", "snapshots", ""])).toBe("list show");
     expect(complete(["edge-esdb", "--durability", ""])).toBe("full normal");
