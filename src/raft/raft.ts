@@ -38,6 +38,8 @@ export interface RaftConfig {
   readonly checkQuorum?: boolean;
   /** Entries one append carries at most (default and ceiling: limits.entriesPerMessageMax). */
   readonly entriesPerMessageMax?: number;
+  /** Snapshot bytes per chunk (default and ceiling: limits.snapshotChunkBytesMax). */
+  readonly snapshotChunkBytes?: number;
   /** Test-only: bugs the simulator plants to prove its checkers. Off (undefined) in production. */
   readonly testingBugs?: TestingBugs;
 }
@@ -71,6 +73,7 @@ export class Raft {
   readonly checkQuorum: boolean;
   readonly bugs: TestingBugs;
   readonly entriesPerMessageMax: number;
+  readonly snapshotChunkBytes: number;
   private readonly prng: Prng;
 
   term = 0;
@@ -110,6 +113,11 @@ export class Raft {
     assert(
       this.entriesPerMessageMax >= 1 && this.entriesPerMessageMax <= limits.entriesPerMessageMax,
       "entriesPerMessageMax within 1..limits.entriesPerMessageMax",
+    );
+    this.snapshotChunkBytes = config.snapshotChunkBytes ?? limits.snapshotChunkBytesMax;
+    assert(
+      this.snapshotChunkBytes >= 1 && this.snapshotChunkBytes <= limits.snapshotChunkBytesMax,
+      "snapshotChunkBytes within 1..limits.snapshotChunkBytesMax",
     );
     this.prng = config.prng;
     const storage = config.storage;
@@ -809,7 +817,7 @@ export class Raft {
     }
     assert(snap.data.length <= limits.snapshotBytesMax, "snapshot within snapshotBytesMax");
     const offset = Math.min(pr.snapshotOffset, snap.data.length);
-    const data = snap.data.subarray(offset, offset + limits.snapshotChunkBytesMax);
+    const data = snap.data.subarray(offset, offset + this.snapshotChunkBytes);
     const chunk: SnapshotChunk = {
       metadata: snap.metadata,
       offset,

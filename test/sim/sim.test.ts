@@ -53,6 +53,7 @@ test("simulator: one seed replays bit for bit", () => {
 test("simulator: the seeds exercise what the issue lists (crashes, snapshots, membership, reads, transfers)", () => {
   let crashes = 0;
   let snapshots = 0;
+  let chunks = 0;
   let confChanges = 0;
   let reads = 0;
   let transfers = 0;
@@ -61,6 +62,7 @@ test("simulator: the seeds exercise what the issue lists (crashes, snapshots, me
     const r = runSeed(seed);
     crashes += r.stats.crashes;
     snapshots += r.stats.snapshotsSent;
+    chunks += r.stats.snapshotChunks;
     confChanges += r.stats.confChanges;
     reads += r.stats.readsAcked;
     transfers += r.stats.transfers;
@@ -68,6 +70,7 @@ test("simulator: the seeds exercise what the issue lists (crashes, snapshots, me
   }
   expect(crashes).toBeGreaterThan(0);
   expect(snapshots).toBeGreaterThan(0);
+  expect(chunks).toBeGreaterThan(snapshots); // some snapshots travel in several chunks
   expect(confChanges).toBeGreaterThan(0);
   expect(reads).toBeGreaterThan(0);
   expect(transfers).toBeGreaterThan(0);

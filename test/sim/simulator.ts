@@ -49,6 +49,7 @@ export interface SimStats {
   leaders: number;
   crashes: number;
   snapshotsSent: number;
+  snapshotChunks: number;
   confChanges: number;
   transfers: number;
   messages: number;
@@ -90,6 +91,7 @@ interface Scenario {
   batchWrites: boolean;
   readRouting: "random" | "stalest";
   transferProbability: number;
+  snapshotChunkBytes: number;
 }
 
 function chooseScenario(prng: Prng): Scenario {
@@ -127,6 +129,8 @@ function chooseScenario(prng: Prng): Scenario {
     batchWrites: prng.chance(0.5),
     readRouting: prng.chance(0.5) ? "random" : "stalest",
     transferProbability: prng.pick([0, 0.005, 0.02]),
+    // Small chunks make a snapshot of the registers travel in many pieces.
+    snapshotChunkBytes: prng.pick([16, 128, 256 * 1024]),
   };
 }
 
@@ -191,6 +195,7 @@ export class Simulation {
   /** The liveness phase's write, which must commit once the cluster is healed. */
   private probe: ClientOp | null = null;
   private readonly lastCommit = new Map<NodeId, number>();
+  private readonly removalsProposed = new Set<NodeId>();
   readonly stats: SimStats = {
     ticks: 0,
     nodes: 0,
@@ -199,6 +204,7 @@ export class Simulation {
     leaders: 0,
     crashes: 0,
     snapshotsSent: 0,
+    snapshotChunks: 0,
     confChanges: 0,
     transfers: 0,
     messages: 0,
@@ -274,6 +280,7 @@ export class Simulation {
       n.crashInNextReady = false;
       if (n.raw === null) this.restart(n);
     }
+    this.decommissionRemoved();
     this.trace("liveness phase: healed, all nodes up");
     const start = this.now;
     const probe: ClientOp = this.newWrite(-1, 0);
@@ -353,6 +360,7 @@ export class Simulation {
       electionTimeoutTicks: s.electionTimeoutTicks,
       heartbeatIntervalTicks: s.heartbeatIntervalTicks,
       entriesPerMessageMax: s.entriesPerMessageMax,
+      snapshotChunkBytes: s.snapshotChunkBytes,
       preVote: s.preVote,
       checkQuorum: s.checkQuorum,
       ...(this.bugs === undefined ? {} : { testingBugs: this.bugs }),
@@ -391,6 +399,7 @@ export class Simulation {
       this.checkReady(n, rd);
       for (const m of rd.messages) {
         if (m.type === "snapshot" && m.snapshot?.offset === 0) this.stats.snapshotsSent++;
+        if (m.type === "snapshot") this.stats.snapshotChunks++;
         this.network.send(m, this.now);
       }
       if (rd.snapshot !== null) n.registers = Registers.decode(rd.snapshot.data, this.scenario.keyCount);
@@ -625,6 +634,25 @@ export class Simulation {
     this.trace(`partition ${this.network.blockedLinks().join(",")}`);
   }
 
+  /** As an operator would, shuts down for good every server whose removal has committed. A
+   * removed server that keeps running can disrupt the cluster forever when both pre-vote and
+   * check-quorum are off (thesis §4.2.3; the lease that stops it needs check-quorum). */
+  private decommissionRemoved(): void {
+    let best: RawNode | null = null;
+    for (const n of this.nodes.values()) {
+      if (n.raw !== null && (best === null || n.raw.hardState().commit > best.hardState().commit)) best = n.raw;
+    }
+    if (best === null) return;
+    const committed = best.raftForTesting.confStateAt(best.hardState().commit);
+    for (const id of this.removalsProposed) {
+      if (committed.voters.includes(id) || committed.learners.includes(id)) continue;
+      const n = this.nodes.get(id);
+      if (n === undefined) continue;
+      this.nodes.delete(id);
+      this.trace(`${id} decommissioned (its removal committed)`);
+    }
+  }
+
   private isolate(victim: NodeId): void {
     this.network.heal();
     for (const b of this.nodes.keys()) {
@@ -670,6 +698,7 @@ export class Simulation {
       } else if (choice === 2 && conf.voters.length > 1 && conf.voters.length + conf.learners.length > 2) {
         const id = this.prng.pick([...conf.voters, ...conf.learners]);
         raw.proposeConfChange({ type: "remove", nodeId: id });
+        this.removalsProposed.add(id);
         this.trace(`conf: ${leader.id} proposes remove ${id}`);
       } else {
         return;
