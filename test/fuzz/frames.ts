@@ -53,6 +53,7 @@ export function fuzzFrames(seed: number, count: number, onProgress?: (done: numb
   };
 
   for (let i = 0; i < count; i++) {
+    if (onProgress !== undefined && i > 0 && i % 100_000 === 0) onProgress(i);
     const kind = prng.pick(kinds);
     let bytes: Uint8Array;
     let mustReject = true;
@@ -138,7 +139,6 @@ export function fuzzFrames(seed: number, count: number, onProgress?: (done: numb
       report.reasons[result.reason] = (report.reasons[result.reason] ?? 0) + 1;
       if (kind === "valid") fail(kind, `a valid frame was rejected (${result.reason})`, bytes);
     }
-    if (onProgress !== undefined && (i + 1) % 100_000 === 0) onProgress(i + 1);
   }
   return report;
 }
