@@ -98,7 +98,5 @@ export const stalledAfterMsDefault = 30_000;
 export const checkpointIntervalMsDefault = 1_000;
 /** Any millisecond setting of a subscription at most (a day). */
 export const subscriptionSettingMsMax = 86_400_000;
-/** Parked events one replay call reads into the subscription at most. */
-export const parkedReplayCountMax = 10_000;
 /** Telemetry handlers attached at most. */
 export const telemetryHandlersMax = 256;

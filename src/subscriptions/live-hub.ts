@@ -18,8 +18,6 @@ export class LiveHub {
   private running = false;
   private closed = false;
   private readonly detach: () => void;
-  /** Events handed to feeds (each offer to each feed counts the batch's events once). */
-  fannedOutEvents = 0;
 
   constructor(private readonly store: EventStore) {
     this.emittedUpTo = store.headPosition;
@@ -79,7 +77,6 @@ export class LiveHub {
         const last = events[events.length - 1];
         const to = events.length < limit || last === undefined ? head : last.position + 1;
         for (const feed of this.feeds) feed.offer(from, to, events);
-        this.fannedOutEvents += events.length;
         this.emittedUpTo = to;
         budget -= Math.max(1, events.length);
       }

@@ -17,6 +17,9 @@ import { parkedStreamId, selectorSource, selectorType, type PersistentSettings, 
 
 export type NackAction = "retry" | "park" | "skip";
 
+/** Parked events one read brings back for replay. */
+const parkedReplayPageCount = 256;
+
 /** One delivery of an event to a consumer. Acknowledge it, or nack it with an action. */
 export interface Delivery {
   readonly event: RecordedEvent;
@@ -69,7 +72,6 @@ export class PersistentSubscription {
   /** Taken back (nack retry, timeout, a consumer left): waiting to be dispatched again. */
   private readonly retryQueue: Pending[] = [];
   private checkpoint: number;
-  private savedCheckpoint: number;
   private lastAckedPosition = -1;
   private ackedAtMs: number | null;
   private lastProgressMs: number;
@@ -99,7 +101,6 @@ export class PersistentSubscription {
     this.selector = selector;
     this.settings = settings;
     this.checkpoint = record.checkpoint;
-    this.savedCheckpoint = record.checkpoint;
     this.ackedAtMs = record.ackedAtMs;
     this.lastProgressMs = context.now();
     this.parkedReplayedBefore = record.parkedReplayedBefore;
@@ -343,13 +344,15 @@ export class PersistentSubscription {
     if (feed.bufferedCount === 0 && feed.mode === "catching_up" && !feed.closed) {
       void feed.fill().then(() => this.pump());
     }
-    if (this.parkedQueue.length === 0 && this.parkedNextFetch < this.replayUntil && !this.fetchingParked) void this.fetchParked();
+    // Replayed events in memory stay under one read's worth beside those in flight.
+    const parkedRoom = this.parkedOutstanding.size < parkedReplayPageCount * 4;
+    if (parkedRoom && this.parkedQueue.length === 0 && this.parkedNextFetch < this.replayUntil && !this.fetchingParked) void this.fetchParked();
   }
 
   private async fetchParked(): Promise<void> {
     this.fetchingParked = true;
     try {
-      const limit = Math.min(256, this.replayUntil - this.parkedNextFetch);
+      const limit = Math.min(parkedReplayPageCount, this.replayUntil - this.parkedNextFetch);
       let events: RecordedEvent[] = [];
       try {
         events = await this.context.store.read(parkedStreamId(this.name), { from: this.parkedNextFetch, limit });
@@ -435,9 +438,7 @@ export class PersistentSubscription {
     this.saving = this.context.records
       .saveProgress(this.name, { checkpoint, ackedAtMs: this.ackedAtMs, parkedReplayedBefore: this.parkedReplayedBefore, health })
       .then(
-        () => {
-          this.savedCheckpoint = Math.max(this.savedCheckpoint, checkpoint);
-        },
+        () => {},
         (error: unknown) => {
           this.dirty = true;
           if (!(error instanceof StoreClosedError)) console.error(`edge-esdb: subscription '${this.name}' could not save its checkpoint:`, error);
@@ -484,11 +485,6 @@ export class PersistentSubscription {
   private healthJson(): JsonValue {
     const h = this.health();
     return { state: h.state, inFlight: h.inFlight, consumers: h.consumers, lastAckedPosition: h.lastAckedPosition, recordedAtMs: this.context.now() };
-  }
-
-  /** Outstanding events (in flight, waiting to retry, or being parked): for tests and metrics. */
-  get outstandingCount(): number {
-    return this.outstanding.size + this.parkedOutstanding.size;
   }
 
   /** Stops delivery: consumers end, progress is saved (unless the subscription is deleted). */
