@@ -16,6 +16,12 @@ export class DeliveryBook {
   private nextConsumer = 0;
   private nextDelivery = 0;
 
+  constructor(private readonly openMax: number = limits.httpDeliveriesOpenMax) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
   newConsumer(): number {
     return this.nextConsumer++;
   }
@@ -23,6 +29,8 @@ export class DeliveryBook {
   add(subscription: string, consumer: number, delivery: Delivery): string {
     const id = `${consumer}-${this.nextDelivery++}`;
     this.open.set(id, { subscription, delivery, consumer });
+    // A delivery taken back by its ack timeout never hears of it here: bound what is kept.
+    if (this.open.size > this.openMax) this.open.delete(this.open.keys().next().value as string);
     return id;
   }
 

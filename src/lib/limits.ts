@@ -60,6 +60,12 @@ export const sseConnectionsMax = 1024;
 export const httpIdleTimeoutSecondsDefault = 60;
 /** Shutdown waits this long for in-flight requests before closing connections. */
 export const httpShutdownMsMax = 3_000;
+/**
+ * Open persistent-subscription deliveries the gateway remembers for ack/nack by id, over all its
+ * consumers. Beyond it the oldest id is forgotten (an ack of it reports it missed; the event was
+ * most likely taken back by its ack timeout long before).
+ */
+export const httpDeliveriesOpenMax = 65_536;
 /** Unix socket paths, in bytes (sun_path is 108 bytes on Linux, with its NUL). */
 export const unixSocketPathBytesMax = 107;
 

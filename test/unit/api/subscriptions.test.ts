@@ -2,6 +2,7 @@
 // nack by delivery id, delete; errors with their statuses.
 
 import { describe, expect, test } from "bun:test";
+import { DeliveryBook } from "../../../src/api/subscriptions.ts";
 import { jsonBody, readSseUntil, startTestGateway } from "./harness.ts";
 
 interface WireDelivery {
@@ -76,5 +77,28 @@ describe("persistent subscriptions over HTTP", () => {
     // The first consumer's delivery id no longer resolves anything.
     expect(await (await gw.unix("/v1/subscriptions/w/ack", jsonBody({ ids: [stale] }))).json()).toEqual({ acked: [], missed: [stale] });
     await second.cancel();
+  });
+});
+
+describe("DeliveryBook", () => {
+  const delivery = (log: string[], name: string) => ({ event: {} as never, retryCount: 0, replayed: false, ack: () => (log.push(`ack ${name}`), true), nack: () => true });
+
+  test("ids resolve once, only for their subscription; a leaving consumer's ids are forgotten; the oldest go past the bound", () => {
+    const log: string[] = [];
+    const book = new DeliveryBook(3);
+    const c1 = book.newConsumer();
+    const c2 = book.newConsumer();
+    const a = book.add("s", c1, delivery(log, "a"));
+    const b = book.add("s", c2, delivery(log, "b"));
+    expect(book.take("other", a)).toBeNull();
+    expect(book.take("s", a)?.ack()).toBe(true);
+    expect(book.take("s", a)).toBeNull();
+    book.forget(c2);
+    expect(book.take("s", b)).toBeNull();
+    const ids = ["1", "2", "3", "4"].map((n) => book.add("s", c1, delivery(log, n)));
+    expect(book.size).toBe(3);
+    expect(book.take("s", ids[0] as string)).toBeNull();
+    expect(book.take("s", ids[3] as string)).not.toBeNull();
+    expect(log).toEqual(["ack a"]);
   });
 });
