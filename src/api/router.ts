@@ -8,7 +8,7 @@ import { liveAll, liveStream } from "./live.ts";
 import { health, metrics, nodeInfo } from "./node-info.ts";
 import { deleteSnapshot, getSnapshot, listSnapshots, putSnapshot } from "./snapshots.ts";
 import { ackDeliveries, consumeSubscription, createSubscription, deleteSubscription, listSubscriptions, nackDeliveries, showSubscription } from "./subscriptions.ts";
-import { appendToStream, deleteStream, listStreams, readAll, readStream, streamExists } from "./streams.ts";
+import { appendToStream, deleteStream, getStreamMetadata, listStreams, putStreamMetadata, readAll, readStream, streamExists } from "./streams.ts";
 
 type Handler = () => Response | Promise<Response>;
 
@@ -64,6 +64,7 @@ export function route(ctx: Context): Response | Promise<Response> {
         });
       }
       if (n === 4 && s[3] === "live") return methods(ctx, { GET: () => liveStream(ctx, streamId) });
+      if (n === 4 && s[3] === "metadata") return methods(ctx, { GET: () => getStreamMetadata(ctx, streamId), PUT: () => putStreamMetadata(ctx, streamId) });
       if (n === 4 && s[3] === "snapshots") return methods(ctx, { GET: () => listSnapshots(ctx, streamId) });
       if (n === 5 && s[3] === "snapshots") {
         const version = s[4] as string;

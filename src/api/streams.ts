@@ -1,7 +1,7 @@
 // Stream and $all endpoints: append, read, exists, delete, list, and reads of the global log.
 
 import { StreamDeletedError } from "../lib/index.ts";
-import type { ExpectedVersion } from "../events/index.ts";
+import type { ExpectedVersion, StreamMetadata } from "../events/index.ts";
 import { readJsonBody } from "./body.ts";
 import type { Context } from "./context.ts";
 import { boolParam, directionParam, expectedVersionParam, filterParams, intParam, parseAppendBody, toWireEvent } from "./wire.ts";
@@ -64,4 +64,16 @@ export async function readAll(ctx: Context): Promise<Response> {
     filter: filterParams(params),
   });
   return Response.json({ events: events.map(toWireEvent) });
+}
+
+/** GET /v1/streams/{stream}/metadata → the stream's retention settings `{ maxCount?, maxAgeMs?, truncateBefore? }` */
+export async function getStreamMetadata(ctx: Context, streamId: string): Promise<Response> {
+  return Response.json(await ctx.state.node.store.getStreamMetadata(streamId));
+}
+
+/** PUT /v1/streams/{stream}/metadata `{ maxCount?, maxAgeMs?, truncateBefore? }` → 204; omitted settings are cleared */
+export async function putStreamMetadata(ctx: Context, streamId: string): Promise<Response> {
+  const body = await readJsonBody(ctx.request, ctx.state.settings.bodyBytesMax);
+  await ctx.state.node.store.setStreamMetadata(streamId, body as StreamMetadata);
+  return new Response(null, { status: 204 });
 }

@@ -22,6 +22,7 @@ import type {
   RecordedEvent,
   Snapshot,
   SnapshotSummary,
+  StreamMetadata,
   StreamsPage,
   SubscriptionHealth,
 } from "./types.ts";
@@ -180,6 +181,15 @@ export class EdgeEsdbClient {
 
   async delete(streamId: string, expectedVersion: ExpectedVersion = "any", options: { hard?: boolean } = {}): Promise<void> {
     await this.json("DELETE", `${streamPath(streamId)}${query({ expectedVersion, hard: options.hard === true ? true : undefined })}`, { streamId });
+  }
+
+  /** Sets a stream's retention (maxCount, maxAgeMs, truncateBefore); omitted settings are cleared. */
+  async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
+    await this.json("PUT", `${streamPath(streamId)}/metadata`, { body: metadata, streamId });
+  }
+
+  async getStreamMetadata(streamId: string): Promise<StreamMetadata> {
+    return this.json<StreamMetadata>("GET", `${streamPath(streamId)}/metadata`, { streamId });
   }
 
   async streams(options: { after?: string; limit?: number } = {}): Promise<StreamsPage> {

@@ -54,6 +54,13 @@ export interface ReadAllOptions {
   filter?: EventFilter;
 }
 
+/** A stream's retention settings. */
+export interface StreamMetadata {
+  maxCount?: number;
+  maxAgeMs?: number;
+  truncateBefore?: number;
+}
+
 export interface StreamSummary {
   streamId: string;
   version: number;

@@ -224,6 +224,21 @@ describe("errors: a JSON body { error, message } with the right status", () => {
   });
 });
 
+describe("stream metadata", () => {
+  test("PUT and GET a stream's retention; reads honour it; bad settings are 400", async () => {
+    await using gw = await startTestGateway();
+    await gw.unix("/v1/streams/m", jsonBody({ events: [placed, placed, placed] }));
+    expect(await (await gw.unix("/v1/streams/m/metadata")).json()).toEqual({});
+    expect((await gw.unix("/v1/streams/m/metadata", { method: "PUT", body: JSON.stringify({ maxCount: 2 }) })).status).toBe(204);
+    expect(await (await gw.unix("/v1/streams/m/metadata")).json()).toEqual({ maxCount: 2 });
+    const { events } = (await (await gw.unix("/v1/streams/m")).json()) as { events: Array<{ version: number }> };
+    expect(events.map((e) => e.version)).toEqual([1, 2]);
+    const bad = await gw.unix("/v1/streams/m/metadata", { method: "PUT", body: JSON.stringify({ maxCount: -1 }) });
+    expect(bad.status).toBe(400);
+    expect(await (await gw.unix("/v1/streams/m/metadata", { method: "PUT", body: JSON.stringify({ ttl: 1 }) })).json()).toMatchObject({ error: "invalid_argument" });
+  });
+});
+
 describe("snapshots", () => {
   test("PUT, GET latest and by version, list, DELETE", async () => {
     await using gw = await startTestGateway();

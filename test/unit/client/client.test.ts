@@ -32,6 +32,12 @@ for (const [name, connect] of transports) {
       expect(await client.version("order-1")).toBe(1);
       expect(await client.version("nope")).toBe(-1);
       expect(await client.streams({ limit: 1 })).toEqual({ streams: [{ streamId: "order-1", version: 1, eventCount: 2 }], next: "order-1" });
+      await client.setStreamMetadata("order-1", { maxCount: 1 });
+      expect(await client.getStreamMetadata("order-1")).toEqual({ maxCount: 1 });
+      expect((await client.read("order-1")).map((e) => e.version)).toEqual([1]);
+      await client.setStreamMetadata("order-1", {});
+      expect(await client.getStreamMetadata("order-1")).toEqual({});
+      expect(await client.setStreamMetadata("order-1", { maxCount: 0 }).catch((e: unknown) => e)).toBeInstanceOf(InvalidArgumentError);
       const folded = await client.fold("order-1", (n: number) => n + 1, 0);
       expect(folded).toEqual({ state: 2, version: 1, streamExists: true });
       expect(await client.fold("nope", (n: number) => n + 1, 0)).toEqual({ state: 0, version: -1, streamExists: false });
