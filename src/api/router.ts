@@ -7,7 +7,7 @@ import { HttpError } from "./http-error.ts";
 import { liveAll, liveStream } from "./live.ts";
 import { health, metrics, nodeInfo } from "./node-info.ts";
 import { deleteSnapshot, getSnapshot, listSnapshots, putSnapshot } from "./snapshots.ts";
-import { ackDeliveries, consumeSubscription, createSubscription, deleteSubscription, listSubscriptions, nackDeliveries, showSubscription } from "./subscriptions.ts";
+import { ackDeliveries, consumeSubscription, createSubscription, deleteSubscription, listSubscriptions, nackDeliveries, replayParked, showSubscription } from "./subscriptions.ts";
 import { appendToStream, deleteStream, getStreamMetadata, listStreams, putStreamMetadata, readAll, readStream, streamExists } from "./streams.ts";
 
 type Handler = () => Response | Promise<Response>;
@@ -52,6 +52,7 @@ export function route(ctx: Context): Response | Promise<Response> {
       if (n === 4 && s[3] === "consume") return methods(ctx, { GET: () => consumeSubscription(ctx, name) });
       if (n === 4 && s[3] === "ack") return methods(ctx, { POST: () => ackDeliveries(ctx, name) });
       if (n === 4 && s[3] === "nack") return methods(ctx, { POST: () => nackDeliveries(ctx, name) });
+      if (n === 4 && s[3] === "replay-parked") return methods(ctx, { POST: () => replayParked(ctx, name) });
     }
     if (n >= 3 && s[1] === "streams") {
       const streamId = s[2] as string;

@@ -147,3 +147,8 @@ export async function nackDeliveries(ctx: Context, name: string): Promise<Respon
   return Response.json({ nacked, missed });
 }
 
+
+/** POST /v1/subscriptions/{name}/replay-parked → `{ replayed }`: parked events come back (replayed: true) */
+export function replayParked(ctx: Context, name: string): Response {
+  return Response.json({ replayed: subscriptions(ctx).replayParked(name) });
+}

@@ -384,6 +384,11 @@ export class ClientSubscriptions {
     return (await this.client.json<{ nacked: string[] }>("POST", `${subscriptionPath(name)}/nack`, { body: { ids: deliveryIds, action, reason } })).nacked;
   }
 
+  /** Brings every parked event back into the subscription (delivered with replayed: true); returns how many. */
+  async replayParked(name: string): Promise<number> {
+    return (await this.client.json<{ replayed: number }>("POST", `${subscriptionPath(name)}/replay-parked`)).replayed;
+  }
+
   /** Joins as a consumer: deliveries as an async iterator until close() (or the server stops). */
   consume(name: string, options: { inFlightMax?: number; signal?: AbortSignal } = {}): Consumer {
     const client = this.client;

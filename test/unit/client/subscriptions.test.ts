@@ -23,6 +23,14 @@ test("create, consume with ack and nack, health, delete", async () => {
   expect(seen).toEqual([0, 1]);
   const health = await client.subscriptions.get("workers");
   expect(health).toMatchObject({ lastAckedPosition: 0, settings: expect.objectContaining({ inFlightMax: expect.any(Number) }) });
+  // The parked event comes back, marked replayed.
+  while ((await client.subscriptions.get("workers")).parkedCount === 0) await Bun.sleep(5);
+  expect(await client.subscriptions.replayParked("workers")).toBe(1);
+  for await (const delivery of client.subscriptions.consume("workers")) {
+    expect({ data: delivery.event.data, replayed: delivery.replayed }).toEqual({ data: 2, replayed: true });
+    expect(await delivery.ack()).toBe(true);
+    break;
+  }
   await client.subscriptions.delete("workers");
   expect(await client.subscriptions.get("workers").catch((e: unknown) => e)).toBeInstanceOf(NotFoundError);
 });
