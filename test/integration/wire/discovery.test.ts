@@ -3,6 +3,8 @@
 // runs only in the network-namespace tests, test/cluster.)
 
 import { afterEach, describe, expect, test } from "bun:test";
+import makeMdns from "multicast-dns";
+import type { Packet } from "dns-packet";
 import { Discovery, type PeerEvent } from "../../../src/discovery/index.ts";
 import { keys, secretB } from "../../unit/codec/fixtures.ts";
 import { waitFor } from "./helpers.ts";
@@ -48,5 +50,30 @@ describe("discovery on loopback (static peers, unicast)", () => {
     const b = await start("node-b", [`127.0.0.1:${evil.d.port}`, `127.0.0.1:${good.d.port}`]);
     await waitFor(() => b.d.isUp("node-good") && b.d.drops.count("node-evil", "bad_tag") >= 3, "good seen, evil refused thrice");
     expect(b.d.isUp("node-evil")).toBe(false);
+  });
+
+  test("a DNS-SD query gets standard records: PTR, SRV, TXT and A, with the service enumeration PTR", async () => {
+    const a = await start("node-a", []);
+    const client = makeMdns({ port: 0, multicast: false, bind: "127.0.0.1" } as never);
+    try {
+      const response = new Promise<Packet>((resolve) => client.on("response", (packet: Packet) => resolve(packet)));
+      client.query({ questions: [{ name: "_edge-esdb._udp.local", type: "PTR" }] }, { address: "127.0.0.1", port: a.d.port } as never);
+      const packet = await response;
+      const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])] as Array<{ name: string; type: string; data: unknown }>;
+      const byType = (type: string) => records.filter((r) => r.type === type);
+      expect(byType("PTR").map((r) => [r.name, r.data])).toEqual([
+        ["_edge-esdb._udp.local", "node-a._edge-esdb._udp.local"],
+        ["_services._dns-sd._udp.local", "_edge-esdb._udp.local"],
+      ]);
+      const srv = byType("SRV")[0] as { name: string; data: { port: number; target: string } };
+      expect(srv.name).toBe("node-a._edge-esdb._udp.local");
+      expect(srv.data.port).toBe(7000);
+      expect(byType("A")).toEqual([expect.objectContaining({ name: srv.data.target, data: "127.0.0.1" })]);
+      const txt = (byType("TXT")[0]?.data as Uint8Array[]).map((b) => Buffer.from(b).toString());
+      expect(txt.map((t) => t.split("=")[0])).toEqual(["id", "c", "u", "t", "v", "ts", "n", "a", "h"]);
+      expect(txt[0]).toBe("id=node-a");
+    } finally {
+      await new Promise<void>((resolve) => client.destroy(() => resolve()));
+    }
   });
 });
