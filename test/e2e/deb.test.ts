@@ -5,7 +5,7 @@
 // purge drops config and enablement and keeps the store. Needs dpkg-deb; the install needs root
 // (dpkg chowns) and is skipped with the reason otherwise. CI runs as root.
 
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageTarget } from "../../build/package-deb.ts";
@@ -52,12 +52,25 @@ function dpkg(root: string, target: Target, args: string[]): string {
   return run(["dpkg", `--root=${root}`, `--log=${path.join(root, "dpkg.log")}`, ...force, ...args]);
 }
 
+const debDir = tempDir();
+afterAll(() => debDir[Symbol.dispose]());
+const debs = new Map<string, Promise<string>>();
+
+/** Each target's package, built once for this file (gzip -1: the same files, quicker). */
+function debFor(target: Target): Promise<string> {
+  let deb = debs.get(target.name);
+  if (deb === undefined) {
+    deb = packageTarget(target, { outFile: path.join(debDir.path, `edge-esdb_${target.debArch}.deb`), fast: true });
+    debs.set(target.name, deb);
+  }
+  return deb;
+}
+
 for (const name of ["linux-x64", "linux-arm64"]) {
   describe.skipIf(noDpkg !== null)(`the ${name} .deb`, () => {
     test("holds the binary, unit, config, sysusers and tmpfiles snippets, owned by root with the right modes", async () => {
       const target = await targetNamed(name);
-      using out = tempDir();
-      const deb = await packageTarget(target, { outFile: path.join(out.path, `edge-esdb_${target.debArch}.deb`), fast: true });
+      const deb = await debFor(target);
       const listing = new Map<string, string>();
       for (const line of run(["dpkg-deb", "-c", deb]).trim().split("\n")) {
         const [mode, owner, , , , file] = line.split(/\s+/);
@@ -79,8 +92,7 @@ for (const name of ["linux-x64", "linux-arm64"]) {
 
     test.skipIf(notRoot !== null)("installs into a throwaway root: files, user, state dir, enabled unit; remove and purge", async () => {
       const target = await targetNamed(name);
-      using out = tempDir();
-      const deb = await packageTarget(target, { outFile: path.join(out.path, `edge-esdb_${target.debArch}.deb`), fast: true });
+      const deb = await debFor(target);
       using rootDir = tempDir();
       const root = rootDir.path;
       prepareRoot(root);
