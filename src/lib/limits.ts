@@ -76,7 +76,11 @@ export const liveBufferCountDefault = 1024;
 /** The live buffer setting at most. */
 export const liveBufferCountMax = 65_536;
 /** Events the live fan-out reads from the store and hands out in one turn of the event loop. */
-export const fanOutEventsPerTurnMax = 4096;
+export const fanOutEventsPerTurnMax = 1024;
+/** Events one catch-up read of a subscriber asks for at most (also bounded by its free buffer). */
+export const catchUpPageCountMax = 512;
+/** Parked events one read brings back for replay; at most four reads' worth are held at once. */
+export const parkedReplayPageCountMax = 256;
 /** Catch-up subscriptions open on one store at most (each holds a bounded buffer). */
 export const catchUpSubscriptionsMax = 4096;
 /** Persistent subscriptions kept by one store at most. */

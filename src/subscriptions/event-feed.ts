@@ -15,9 +15,6 @@ export type FeedSource =
 
 export type FeedMode = "catching_up" | "live";
 
-/** Events one catch-up read asks for at most. */
-const catchUpPageCountMax = 512;
-
 export class EventFeed {
   mode: FeedMode = "catching_up";
   /** First global position not yet examined (live batches and catch-up of $all). */
@@ -147,7 +144,7 @@ export class EventFeed {
     if (this.closed || this.mode === "live") return;
     const room = this.capacity - this.bufferedCount;
     if (room <= 0) return;
-    const limit = Math.min(room, catchUpPageCountMax);
+    const limit = Math.min(room, limits.catchUpPageCountMax);
     // headPosition and the read run in the same synchronous stretch (bun:sqlite reads are
     // synchronous; commits run in their own turn), so the read saw exactly the events before head.
     const head = this.store.headPosition;

@@ -17,9 +17,6 @@ import { parkedStreamId, selectorSource, selectorType, type PersistentSettings, 
 
 export type NackAction = "retry" | "park" | "skip";
 
-/** Parked events one read brings back for replay. */
-const parkedReplayPageCount = 256;
-
 /** One delivery of an event to a consumer. Acknowledge it, or nack it with an action. */
 export interface Delivery {
   readonly event: RecordedEvent;
@@ -345,14 +342,14 @@ export class PersistentSubscription {
       void feed.fill().then(() => this.pump());
     }
     // Replayed events in memory stay under one read's worth beside those in flight.
-    const parkedRoom = this.parkedOutstanding.size < parkedReplayPageCount * 4;
+    const parkedRoom = this.parkedOutstanding.size < limits.parkedReplayPageCountMax * 4;
     if (parkedRoom && this.parkedQueue.length === 0 && this.parkedNextFetch < this.replayUntil && !this.fetchingParked) void this.fetchParked();
   }
 
   private async fetchParked(): Promise<void> {
     this.fetchingParked = true;
     try {
-      const limit = Math.min(parkedReplayPageCount, this.replayUntil - this.parkedNextFetch);
+      const limit = Math.min(limits.parkedReplayPageCountMax, this.replayUntil - this.parkedNextFetch);
       let events: RecordedEvent[] = [];
       try {
         events = await this.context.store.read(parkedStreamId(this.name), { from: this.parkedNextFetch, limit });
