@@ -5,7 +5,7 @@
 // the linux binary for this machine when dist/ is stale. Run alone: bun bench/binary.ts
 // [--events N] [--runs N]
 
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { compileTarget, isStale } from "../build/compile.ts";
 import { binaryPath, loadTargets } from "../build/targets.ts";
@@ -66,6 +66,15 @@ async function startUntilReady(command: string[], ready: RegExp): Promise<{ ms: 
   return { ms, child };
 }
 
+async function compileProgram(dir: string, name: string, source: string, bunTarget: Bun.Build.CompileTarget): Promise<string> {
+  const entry = path.join(dir, `${name}.ts`);
+  writeFileSync(entry, source);
+  const outfile = path.join(dir, name);
+  const built = await Bun.build({ entrypoints: [entry], compile: { target: bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false }, bytecode: true, format: "esm", minify: true });
+  if (!built.success) throw new Error(`${name} build failed: ${built.logs.join("\n")}`);
+  return outfile;
+}
+
 async function stop(child: { kill(signal?: number | NodeJS.Signals): void; exited: Promise<number | null> }): Promise<void> {
   child.kill("SIGTERM");
   await child.exited;
@@ -101,21 +110,39 @@ export async function runBinaryBench(options: { events?: number; runs?: number }
   const target = (await loadTargets()).find((t) => t.arch === process.arch);
   if (target === undefined || process.platform !== "linux") throw new Error(`no target for ${process.platform}-${process.arch}`);
   if (isStale(target)) await compileTarget(target);
-  const daemon = binaryPath(target);
   using scratch = scratchDir("binary");
+  // Both binaries run from fresh copies in the same directory, written back to disk: how much of
+  // an executable is resident depends on the state of its file's pages in the page cache.
+  const daemon = path.join(scratch.dir, path.basename(binaryPath(target)));
+  copyFileSync(binaryPath(target), daemon);
+  chmodSync(daemon, 0o755);
 
-  // The baseline: the smallest Bun program that stays up, compiled the same way.
-  const helloSource = path.join(scratch.dir, "hello.ts");
-  writeFileSync(helloSource, 'console.log("ready");\nsetInterval(() => {}, 1 << 30);\n');
-  const hello = path.join(scratch.dir, "hello");
-  const built = await Bun.build({ entrypoints: [helloSource], compile: { target: target.bunTarget, outfile: hello, autoloadDotenv: false, autoloadBunfig: false }, bytecode: true, format: "esm", minify: true });
-  if (!built.success) throw new Error(`hello-world build failed: ${built.logs.join("\n")}`);
+  // The baseline: the smallest Bun program that stays up, compiled the same way. And the floor
+  // for any daemon like ours: bun:sqlite with a WAL file open and Bun.serve on a unix socket.
+  const hello = await compileProgram(scratch.dir, "hello", 'console.log("ready");\nsetInterval(() => {}, 1 << 30);\n', target.bunTarget);
+  const floor = await compileProgram(
+    scratch.dir,
+    "floor",
+    `import { Database } from "bun:sqlite";
+const db = new Database(process.argv[2] + "/floor.db", { create: true });
+db.run("PRAGMA journal_mode = WAL"); db.run("CREATE TABLE IF NOT EXISTS t (x)"); db.run("INSERT INTO t VALUES (1)");
+Bun.serve({ unix: process.argv[2] + "/floor.sock", fetch: () => new Response("ok") });
+console.log("ready");
+setInterval(() => {}, 1 << 30);
+`,
+    target.bunTarget,
+  );
+  Bun.spawnSync(["sync"]);
 
   // Idle RSS: a small store, the daemon up with its gateway on a unix socket, then left alone.
   const smallDir = path.join(scratch.dir, "small");
   await fillStore(smallDir, 1_000);
   const socket = path.join(scratch.dir, "s.sock");
   const serveArgs = (dataDir: string) => [daemon, "serve", "--data-dir", dataDir, "--socket", socket];
+  const floorUp = await startUntilReady([floor, scratch.dir], /ready/);
+  await Bun.sleep(idleSettleMs);
+  const floorMemory = rss(floorUp.child.pid, floor);
+  await stop(floorUp.child);
   const helloUp = await startUntilReady([hello], /ready/);
   const daemonUp = await startUntilReady(serveArgs(smallDir), /ready: /);
   await Bun.sleep(idleSettleMs);
@@ -145,6 +172,7 @@ export async function runBinaryBench(options: { events?: number; runs?: number }
   const rows: Row[] = [
     { case: "idle RSS: daemon (serve, gateway on unix socket)", value: daemonRss / mib, unit: "MiB", baseline: helloRss / mib },
     { case: "idle RSS: daemon minus hello-world (target <= 15)", value: (daemonRss - helloRss) / mib, unit: "MiB" },
+    { case: "idle RSS: bun:sqlite + Bun.serve alone, minus hello-world", value: (floorMemory.total - helloRss) / mib, unit: "MiB" },
     { case: "  of it: pages of the executable (Bun's code, bundle)", value: daemonMemory.executable / mib, unit: "MiB", baseline: helloMemory.executable / mib },
     { case: "  of it: everything else (heaps, SQLite, libc)", value: (daemonRss - daemonMemory.executable) / mib, unit: "MiB", baseline: (helloRss - helloMemory.executable) / mib },
     { case: "idle anonymous memory (heaps): daemon", value: daemonMemory.anonymous / mib, unit: "MiB", baseline: helloMemory.anonymous / mib },
