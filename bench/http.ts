@@ -38,32 +38,32 @@ async function concurrentRate(seconds: number, workers: number, step: (worker: n
   return done / ((performance.now() - start) / 1000);
 }
 
-async function libraryRate(seconds: number, workers: number, durability: "full" | "normal"): Promise<number> {
-  using scratch = scratchDir("http-lib");
-  const store = openStore({ dataDir: scratch.dir, durability });
+type Store = ReturnType<typeof openStore>;
+
+/** The library in this process, on a store kept open across rounds (warm, like the daemon's). */
+async function libraryRate(seconds: number, workers: number, store: Store): Promise<number> {
   const events = [{ type: "Measured", data: eventData }];
-  const result = await concurrentRate(seconds, workers, (w) => store.append(`s-${w}`, "any", events));
-  await store.close();
-  return result;
+  return concurrentRate(seconds, workers, (w) => store.append(`s-${w}`, "any", events));
 }
 
 /** The ceiling of one append per transaction on this disk: raw bun:sqlite, one 200-byte row per commit. */
-async function rawSqliteRate(seconds: number, durability: "full" | "normal"): Promise<number> {
-  using scratch = scratchDir("http-raw");
-  const db = new Database(path.join(scratch.dir, "raw.sqlite"), { create: true });
+function openRawSqlite(dir: string, durability: "full" | "normal"): { commit(): void; close(): void } {
+  const db = new Database(path.join(dir, `raw-${durability}.sqlite`), { create: true });
   db.run("PRAGMA journal_mode = WAL");
   db.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
   db.run("CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT, version INTEGER, event_id TEXT UNIQUE, data TEXT)");
   const insert = db.prepare("INSERT INTO events VALUES (?, ?, ?, ?, ?)");
   let position = 0;
   const data = JSON.stringify(eventData);
-  const commit = db.transaction(() => insert.run(position, "s", position, crypto.randomUUID(), data));
-  const result = await concurrentRate(seconds, 1, async () => {
-    commit();
+  const commit = db.transaction(() => {
+    insert.run(position, "s", position, crypto.randomUUID(), data);
     position++;
   });
-  db.close();
-  return result;
+  return { commit: () => commit(), close: () => db.close() };
+}
+
+async function rawSqliteRate(seconds: number, raw: { commit(): void }): Promise<number> {
+  return concurrentRate(seconds, 1, async () => raw.commit());
 }
 
 interface Daemon {
@@ -243,21 +243,27 @@ export async function runHttpBench(seconds: number, rounds: number): Promise<voi
   using natsDir = scratchDir("nats");
   const daemons = { full: await startDaemon(fullDir.dir, "full"), normal: await startDaemon(normalDir.dir, "normal") };
   const nats = await startNatsBench(natsDir.dir);
+  using libraryDir = scratchDir("http-lib");
+  const libraryStores = {
+    full: openStore({ dataDir: path.join(libraryDir.dir, "full"), durability: "full" }),
+    normal: openStore({ dataDir: path.join(libraryDir.dir, "normal"), durability: "normal" }),
+  };
+  const raw = { full: openRawSqlite(libraryDir.dir, "full"), normal: openRawSqlite(libraryDir.dir, "normal") };
   const clients = {
     full: { unix: new EdgeEsdbClient({ socketPath: daemons.full.socketPath }), tcp: new EdgeEsdbClient({ url: daemons.full.url }) },
     normal: { unix: new EdgeEsdbClient({ socketPath: daemons.normal.socketPath }), tcp: new EdgeEsdbClient({ url: daemons.normal.url }) },
   };
   const cases = new Map<string, () => Promise<number>>();
   for (const n of concurrencies) {
-    cases.set(`library:${n}`, () => libraryRate(seconds, n, "full"));
+    cases.set(`library:${n}`, () => libraryRate(seconds, n, libraryStores.full));
     cases.set(`full:unix:${n}`, () => httpRate(seconds, n, clients.full.unix, `u${n}`));
     cases.set(`full:tcp:${n}`, () => httpRate(seconds, n, clients.full.tcp, `t${n}`));
   }
-  cases.set("library-normal:1", () => libraryRate(seconds, 1, "normal"));
+  cases.set("library-normal:1", () => libraryRate(seconds, 1, libraryStores.normal));
   cases.set("normal:unix:1", () => httpRate(seconds, 1, clients.normal.unix, "u1"));
   cases.set("normal:unix:64", () => httpRate(seconds, 64, clients.normal.unix, "u64"));
-  cases.set("raw:normal", () => rawSqliteRate(seconds, "normal"));
-  cases.set("raw:full", () => rawSqliteRate(seconds, "full"));
+  cases.set("raw:normal", () => rawSqliteRate(seconds, raw.normal));
+  cases.set("raw:full", () => rawSqliteRate(seconds, raw.full));
   if (nats !== null) {
     cases.set("nats:sync", () => concurrentRate(seconds, 1, () => nats.publish()));
     cases.set("nats:async", () => concurrentRate(seconds, natsInFlight, () => nats.publish()));
@@ -269,7 +275,9 @@ export async function runHttpBench(seconds: number, rounds: number): Promise<voi
     }
   } finally {
     for (const pair of Object.values(clients)) for (const client of Object.values(pair)) client.close();
-    await Promise.all([daemons.full.stop(), daemons.normal.stop(), nats?.stop()]);
+    await Promise.all([daemons.full.stop(), daemons.normal.stop(), nats?.stop(), libraryStores.full.close(), libraryStores.normal.close()]);
+    raw.full.close();
+    raw.normal.close();
   }
   const get = (name: string) => best.get(name) as number;
 
