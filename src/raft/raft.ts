@@ -211,7 +211,8 @@ export class Raft {
       (m.type === "preVote" && m.term > this.term) ||
       (this.bugs.grantTwoVotesInTerm === true && m.type === "vote" && this.role === "follower" && this.leader === null);
     const responseType: MessageType = m.type === "vote" ? "voteResponse" : "preVoteResponse";
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+    const upToDate = this.bugs.voteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
+    if (canVote && upToDate) {
       // §5.2, §5.4.1: grant the vote to a candidate whose log is at least as up-to-date as ours.
       this.send(message({ type: responseType, from: this.id, to: m.from, term: m.term }));
       if (m.type === "vote") {

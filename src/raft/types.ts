@@ -124,6 +124,8 @@ export interface TestingBugs {
   readonly commitOlderTermByCount?: boolean;
   /** Grant a vote even when this term's vote already went to another candidate. */
   readonly grantTwoVotesInTerm?: boolean;
+  /** Grant a vote without checking that the candidate's log is at least as up-to-date (§5.4.1). */
+  readonly voteWithoutLogCheck?: boolean;
   /** Hand persisted but uncommitted entries to the application. */
   readonly applyBeforeCommit?: boolean;
   /** Answer ReadIndex at once, without confirming leadership with a quorum. */

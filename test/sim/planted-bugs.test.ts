@@ -18,6 +18,7 @@ const cases: Case[] = [
   // profile makes that common.
   { bug: "commitOlderTermByCount", profile: "adversarial", seedsMax: 500, caughtBy: /^(leader completeness|state machine safety|apply order)/ },
   { bug: "grantTwoVotesInTerm", profile: "default", seedsMax: 200, caughtBy: /^election safety/ },
+  { bug: "voteWithoutLogCheck", profile: "default", seedsMax: 300, caughtBy: /^(leader completeness|state machine safety|apply order)/ },
   { bug: "applyBeforeCommit", profile: "default", seedsMax: 200, caughtBy: /^(apply order|linearizability|durability|state machines differ)/ },
   { bug: "readWithoutQuorum", profile: "default", seedsMax: 1000, caughtBy: /^linearizability/ },
 ];

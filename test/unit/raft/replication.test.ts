@@ -126,6 +126,12 @@ describe("§5.4 safety", () => {
     }
   });
 
+  test("the planted bug voteWithoutLogCheck grants a vote to a candidate with a stale log", () => {
+    const r = newRaft("a", peers, { storage: storageWithTerms([2, 2], peers, 2), testingBugs: { voteWithoutLogCheck: true } });
+    r.step(msg({ type: "vote", from: "b", to: "a", term: 4, index: 9, logTerm: 1 }));
+    expect(take(r)[0]?.reject).toBe(false);
+  });
+
   test("'Raft never commits log entries from previous terms by counting replicas' (§5.4.2, Figure 8)", () => {
     // Figure 8 (c): S1 leads term 4 with an entry of term 2 at index 2 that S2 and S3 hold.
     const s1 = newRaft("s1", ["s1", "s2", "s3", "s4", "s5"], {
