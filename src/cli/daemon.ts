@@ -5,6 +5,7 @@
 // work on the file itself in either case (they are file-level and consistent beside the daemon).
 
 import { existsSync } from "node:fs";
+import { StreamNotFoundError } from "../lib/index.ts";
 import type { AppendResult, EventInput, ExpectedVersion, RecordedEvent } from "../events/index.ts";
 import type { ReadAllOptions, ReadOptions, Snapshot, StreamsPage } from "../store/index.ts";
 import { EdgeEsdbClient } from "../client/index.ts";
@@ -23,6 +24,11 @@ export interface StoreReader {
   version(streamId: string): Promise<number>;
   loadSnapshot(streamId: string, version?: number): Promise<Snapshot>;
   listSnapshots(streamId: string): Promise<SnapshotSummary[]>;
+  /**
+   * Every event after `cursor` (a version for a stream, a position for "$all"), as it is written,
+   * until `signal` aborts: the daemon's live read (SSE), or polling the data dir every `pollMs`.
+   */
+  follow(stream: string, cursor: number, options: { signal: AbortSignal; pollMs: number }): AsyncIterable<RecordedEvent>;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,7 @@ function overDaemon(client: EdgeEsdbClient): StoreWriter {
     version: (streamId) => client.version(streamId),
     loadSnapshot: (streamId, version) => client.snapshots.load(streamId, version),
     listSnapshots: (streamId) => client.snapshots.list(streamId),
+    follow: (stream, cursor, { signal }) => (stream === "$all" ? client.liveAll({ from: cursor + 1, signal }) : client.live(stream, { from: cursor + 1, signal })),
     close: async () => client.close(),
   };
 }
@@ -75,8 +82,42 @@ function overStore(store: ReturnType<typeof openForReading>): StoreWriter {
     version: (streamId) => store.version(streamId),
     loadSnapshot: (streamId, version) => store.snapshots.load(streamId, version),
     listSnapshots: (streamId) => store.snapshots.list(streamId),
+    follow: (stream, cursor, options) => poll(store, stream, cursor, options),
     close: () => store.close(),
   };
+}
+
+const pollPageCount = 500;
+
+/** Polls a store for what came after `cursor`; a stream that does not exist yet is waited for. */
+async function* poll(store: ReturnType<typeof openForReading>, stream: string, cursor: number, options: { signal: AbortSignal; pollMs: number }): AsyncGenerator<RecordedEvent> {
+  let after = cursor;
+  while (!options.signal.aborted) {
+    let page: RecordedEvent[];
+    try {
+      page = stream === "$all" ? await store.readAll({ fromPosition: after + 1, limit: pollPageCount }) : await store.read(stream, { from: after + 1, limit: pollPageCount });
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+      page = [];
+    }
+    for (const event of page) {
+      yield event;
+      after = stream === "$all" ? event.position : event.version;
+    }
+    if (page.length < pollPageCount) await sleepUnlessAborted(options.pollMs, options.signal);
+  }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** For inspection: the daemon if one answers, else the data dir read-only. */

@@ -1,7 +1,7 @@
 // `edge-esdb tail STREAM|$all`: the last events, then every new one as it is written, until
-// Ctrl-C (or --count new events). It polls the store read-only (a cheap indexed read every
-// --interval-ms), through the daemon when one answers on the configured socket, else read-only on
-// the data dir beside it.
+// Ctrl-C (or --count new events). Through the daemon when one answers on the configured socket
+// (its live read, SSE), else polling the data dir read-only beside it (an indexed read every
+// --interval-ms).
 
 import type { Command } from "commander";
 import { InvalidArgumentError, StreamNotFoundError } from "../../lib/index.ts";
@@ -9,8 +9,6 @@ import type { RecordedEvent } from "../../events/index.ts";
 import { configFor, wantsJson } from "../context.ts";
 import { openReader, type StoreReader } from "../daemon.ts";
 import { jsonReplacer, shorten } from "../output.ts";
-
-const pollPageCount = 500;
 
 function parseCount(value: string, name: string, min: number): number {
   const n = Number(value);
@@ -22,17 +20,6 @@ function formatEvent(e: RecordedEvent, json: boolean): string {
   if (json) return JSON.stringify(e, jsonReplacer);
   const data = e.data instanceof Uint8Array ? `<${e.data.byteLength} bytes ${e.contentType}>` : JSON.stringify(e.data);
   return `${e.position}  ${e.streamId}@${e.version}  ${e.type}  ${e.createdAt.toISOString()}  ${shorten(data, 100)}`;
-}
-
-/** Reads what came after `cursor` (a version for a stream, a position for $all); [] while the stream does not exist. */
-async function readAfter(store: StoreReader, stream: string, cursor: number): Promise<RecordedEvent[]> {
-  if (stream === "$all") return store.readAll({ fromPosition: cursor + 1, limit: pollPageCount });
-  try {
-    return await store.read(stream, { from: cursor + 1, limit: pollPageCount });
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return [];
-    throw error;
-  }
 }
 
 async function lastEvents(store: StoreReader, stream: string, count: number): Promise<RecordedEvent[]> {
@@ -61,31 +48,30 @@ export function registerTail(program: Command): void {
       const count = options.count === undefined ? Number.POSITIVE_INFINITY : parseCount(options.count, "--count", 1);
       const intervalMs = parseCount(options.intervalMs, "--interval-ms", 10);
       const store = await openReader(config);
-      let stopped = false;
-      const stop = () => {
-        stopped = true;
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
       try {
         const initial = await lastEvents(store, stream, lines);
         for (const e of initial) process.stdout.write(`${formatEvent(e, json)}\n`);
         const lastSeen = initial[initial.length - 1];
         // Follow from the end as it is now, when nothing was printed.
-        let cursor = lastSeen !== undefined ? (stream === "$all" ? lastSeen.position : lastSeen.version) : stream === "$all" ? ((await store.readAll({ direction: "backward", limit: 1 }))[0]?.position ?? -1) : await store.version(stream).catch(() => -1);
+        const cursor = lastSeen !== undefined ? (stream === "$all" ? lastSeen.position : lastSeen.version) : stream === "$all" ? ((await store.readAll({ direction: "backward", limit: 1 }))[0]?.position ?? -1) : await store.version(stream).catch(() => -1);
         let seen = 0;
-        while (!stopped && seen < count) {
-          const page = await readAfter(store, stream, cursor);
-          for (const e of page) {
+        try {
+          for await (const e of store.follow(stream, cursor, { signal: stop.signal, pollMs: intervalMs })) {
             process.stdout.write(`${formatEvent(e, json)}\n`);
-            cursor = stream === "$all" ? e.position : e.version;
             if (++seen >= count) break;
           }
-          if (page.length < pollPageCount && seen < count) await Bun.sleep(intervalMs);
+        } catch (error) {
+          // Ctrl-C ends a live read by aborting it: that is the normal way out, not an error.
+          if (!stop.signal.aborted) throw error;
         }
       } finally {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
+        stop.abort();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
         await store.close();
       }
     });

@@ -222,6 +222,11 @@ describe("tail, snapshots, status, version, completion", () => {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
     const lines = text.trim().split("\n");
     expect(lines.map((l) => l.split("  ")[2])).toEqual(["Shipped", "Delivered", "Reviewed"]);
+    // Without --count it follows until Ctrl-C, which ends it with exit 0.
+    const following = Bun.spawn([process.execPath, cliEntry, "--data-dir", dir.path, "tail", "$all", "-n", "1", "--interval-ms", "20"], { stdout: "pipe", stderr: "pipe", env: cliEnv });
+    expect(new TextDecoder().decode((await following.stdout.getReader().read()).value)).toMatch(/^7 {2}order-1@4 {2}Reviewed /);
+    following.kill("SIGINT");
+    expect(await following.exited).toBe(0);
   }, 30_000);
 
   test("snapshots list and show", async () => {

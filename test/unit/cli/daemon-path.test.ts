@@ -54,6 +54,12 @@ describe("the CLI through the daemon's socket", () => {
     expect(await tail.exited).toBe(0);
     for (let chunk = await tailReader.read(); !chunk.done; chunk = await tailReader.read()) tailed += new TextDecoder().decode(chunk.value);
     expect(tailed.trim().split("\n").map((l) => l.split("  ")[1])).toEqual(["order-1@1", "order-1@2"]);
+    // Ctrl-C ends a live tail with exit 0.
+    const following = Bun.spawn([process.execPath, cliEntry, ...d, "tail", "$all", "-n", "1"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EDGE_ESDB_CONFIG: "", EDGE_ESDB_SOCKET: socket } });
+    expect(new TextDecoder().decode((await following.stdout.getReader().read()).value)).toMatch(/^2 {2}order-1@2 {2}Shipped /);
+    following.kill("SIGINT");
+    expect(await following.exited).toBe(0);
+    expect(await new Response(following.stderr).text()).toBe("");
     // import over the daemon, idempotent by id.
     const ndjson = [0, 1].map((n) => JSON.stringify({ id: crypto.randomUUID(), streamId: "imported-1", type: "Imported", data: { n } })).join("\n");
     expect(JSON.parse(runCli([...d, "--json", "import"], { ...viaDaemon, stdin: ndjson }).stdout)).toMatchObject({ events: 2, added: 2 });
