@@ -1,12 +1,14 @@
 // `npm run bench:raft`: committed entries per second of the Raft core alone (src/raft, in
-// memory, no I/O, messages handed over directly) for 3 and 5 voters, with proposals batched and
-// one by one (batched: proposeBatch, as the store's group commit will call it). The core must never be what limits the store: compare with the store's
-// single-node append rate from `npm run bench` (pass it as --store-appends-per-second N to get
-// the ratio against the target of 10x).
+// memory, no I/O, messages handed over directly) for 3 and 5 voters, one by one and batched
+// (proposeBatch, as the store's group commit will call it). The core must never be what limits
+// the store, so each row stands beside the store's single-node append rate measured in the same
+// run (synchronous=FULL): one append at a time for the one-by-one rows, 256 concurrent
+// appenders (group commit) for the batched rows, with a target of 10x. `--no-store` skips it.
 
 import { Prng } from "../src/lib/index.ts";
 import { MemoryStorage, RawNode, type Message } from "../src/raft/index.ts";
-import { parseSeconds, printTable, rate, type Row } from "./harness.ts";
+import { openStore } from "../src/index.ts";
+import { parseSeconds, printTable, rate, scratchDir, type Row } from "./harness.ts";
 
 const entryBytes = 100;
 const batchEntries = 256;
@@ -63,15 +65,34 @@ class MemoryCluster {
   }
 }
 
-function argumentNumber(name: string): number | undefined {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : undefined;
+/** The store's single-node appends per second: one at a time, or from many concurrent appenders. */
+async function storeAppendRate(seconds: number, appenders: number): Promise<number> {
+  using scratch = scratchDir("raft-bench-store");
+  const store = openStore({ dataDir: scratch.dir, durability: "full", openTelemetry: false });
+  const event = [{ type: "OrderPlaced", data: { total: 42, sku: "abc-123" } }];
+  let appended = 0;
+  let stop = false;
+  const worker = async (index: number): Promise<void> => {
+    while (!stop) {
+      await store.append(`order-${index}`, "any", event);
+      appended++;
+    }
+  };
+  const start = performance.now();
+  const workers = Array.from({ length: appenders }, (_, i) => worker(i));
+  await Bun.sleep(seconds * 1000);
+  stop = true;
+  await Promise.all(workers);
+  const result = appended / ((performance.now() - start) / 1000);
+  await store.close();
+  return result;
 }
 
 async function main(): Promise<void> {
   const seconds = parseSeconds(2);
-  const storeRate = argumentNumber("--store-appends-per-second");
+  const withStore = !process.argv.includes("--no-store");
+  const storeOneByOne = withStore ? await storeAppendRate(seconds, 1) : undefined;
+  const storeGrouped = withStore ? await storeAppendRate(seconds, batchEntries) : undefined;
   const data = new Uint8Array(entryBytes).fill(7);
   const batch = Array.from({ length: batchEntries }, () => data);
   const rows: Row[] = [];
@@ -98,14 +119,21 @@ async function main(): Promise<void> {
         case: `${voters} voters, ${batched ? `batches of ${batchEntries}` : "one by one"} (${entryBytes} B entries)`,
         value,
         unit: "committed entries/s",
-        ...(storeRate === undefined ? {} : { baseline: storeRate, target: 10 }),
+        ...baseline(batched ? storeGrouped : storeOneByOne),
       });
     }
   }
   printTable(
-    `Raft core in memory (no I/O), ${seconds} s per case${storeRate === undefined ? "" : "; baseline: the store's single-node appends/s"}`,
+    `Raft core in memory (no I/O), ${seconds} s per case` +
+      (withStore
+        ? `; baseline: the store's single-node appends/s (synchronous=FULL), one at a time for one-by-one rows, ${batchEntries} concurrent appenders for batched rows`
+        : ""),
     rows,
   );
+}
+
+function baseline(storeRate: number | undefined): Pick<Row, "baseline" | "target"> {
+  return storeRate === undefined ? {} : { baseline: storeRate, target: 10 };
 }
 
 await main();
