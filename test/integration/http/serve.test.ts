@@ -184,7 +184,7 @@ describe("edge-esdb serve", () => {
     expect(await refused.exited).toBe(1);
     expect(await new Response(refused.stderr).text()).toMatch(/^edge-esdb: invalid_argument: host '0\.0\.0\.0' is reachable from other machines: set a token/);
 
-    const daemon = await serve(["--data-dir", dir.path, "--socket", path.join(dir.path, "x.sock"), "--host", "127.0.0.1", "--port", "0"], { EDGE_ESDB_TOKEN: "tok", EDGE_ESDB_BODY_BYTES_MAX: "2048" });
+    const daemon = await serve(["--data-dir", dir.path, "--socket", path.join(dir.path, "x.sock"), "--host", "127.0.0.1", "--port", "0"], { EDGE_ESDB_TOKEN: "tok", EDGE_ESDB_BODY_BYTES_MAX: "2048", EDGE_ESDB_SSE_HEARTBEAT_INTERVAL_MS: "20" });
     try {
       const url = daemon.url as string;
       const denied = await fetch(`${url}/v1/streams/s`, { method: "POST", body: JSON.stringify({ events: [{ type: "T", data: 1 }] }) });
@@ -197,6 +197,12 @@ describe("edge-esdb serve", () => {
       expect(answer).toMatch(/^HTTP\/1\.1 413 /);
       expect(answer).toContain('"error":"too_large"');
       expect(await client.exists("s")).toBe(false);
+      // The heartbeat setting reaches live reads: keep-alive comments on an idle stream.
+      const live = await fetch(`${url}/v1/all/live`, { headers: { authorization: "Bearer tok" } });
+      const reader = (live.body as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      while (text.split(": keepalive").length < 3) text += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
       expect(await daemon.stop()).toBe(0);
     } finally {
       daemon.child.kill("SIGKILL");
