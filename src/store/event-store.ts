@@ -42,6 +42,7 @@ import {
   type EventInput,
   type ExpectedVersion,
   type JsonValue,
+  type PreparedEvent,
   type RecordedEvent,
   type StoredEventRef,
   type StreamMetadata,
@@ -157,6 +158,10 @@ export interface CommittedAppend {
   firstPosition: number;
   lastPosition: number;
   eventCount: number;
+  /** The version of the first event; the others follow it. */
+  firstVersion: number;
+  /** The events as written (JSON as text), so live subscribers need not read them back. */
+  events: readonly PreparedEvent[];
 }
 
 export type CommitListener = (appends: readonly CommittedAppend[], headPosition: number) => void;
@@ -342,6 +347,8 @@ export class EventStore {
           firstPosition: decision.firstPosition,
           lastPosition: position - 1,
           eventCount: command.events.length,
+          firstVersion: decision.firstVersion,
+          events: command.events,
         });
         return decision.result;
       }
@@ -434,11 +441,6 @@ export class EventStore {
     const events = this.readAllUnobserved(options);
     observer.readStopped("$all", events.length, performance.now() - startedMs);
     return events;
-  }
-
-  /** @internal for the live fan-out of subscriptions: the same read, not reported to the observer. */
-  readAllQuietly(options: ReadAllOptions): RecordedEvent[] {
-    return this.readAllUnobserved(options);
   }
 
   private readAllUnobserved(options: ReadAllOptions): RecordedEvent[] {
