@@ -17,6 +17,17 @@ import { parkedStreamId, selectorSource, selectorType, type PersistentSettings, 
 
 export type NackAction = "retry" | "park" | "skip";
 
+/** Counts since the subscription was loaded in this process (for metrics). */
+export interface DeliveryTotals {
+  delivered: number;
+  redelivered: number;
+  acked: number;
+  nackedRetry: number;
+  parked: number;
+  skipped: number;
+  timedOut: number;
+}
+
 /** One delivery of an event to a consumer. Acknowledge it, or nack it with an action. */
 export interface Delivery {
   readonly event: RecordedEvent;
@@ -157,6 +168,7 @@ export class PersistentSubscription {
   ack(pending: Pending, attempt: number, consumer: PersistentConsumer): boolean {
     if (!this.isCurrent(pending, attempt, consumer)) return false;
     this.lastAckedPosition = pending.event.position;
+    this.totals.acked++;
     this.ackedAtMs = this.context.now();
     this.resolve(pending);
     return true;
@@ -168,9 +180,15 @@ export class PersistentSubscription {
     if (action !== "retry" && action !== "park" && action !== "skip") throw new InvalidArgumentError(`nack action must be retry, park or skip, got ${JSON.stringify(action)}`);
     consumer.inFlight.delete(pending);
     pending.consumer = null;
-    if (action === "skip") this.resolve(pending);
-    else if (action === "park") this.park(pending, reason);
-    else this.retryOrPark(pending, reason);
+    if (action === "skip") {
+      this.totals.skipped++;
+      this.resolve(pending);
+    } else if (action === "park") {
+      this.park(pending, reason);
+    } else {
+      this.totals.nackedRetry++;
+      this.retryOrPark(pending, reason);
+    }
     this.pump();
     return true;
   }
@@ -253,6 +271,7 @@ export class PersistentSubscription {
         (result) => {
           this.parkedLastVersion = Math.max(this.parkedLastVersion, result.nextVersion);
           pending.parking = false;
+          this.totals.parked++;
           if (!this.closed) this.resolve(pending);
         },
         (error: unknown) => {
@@ -325,10 +344,13 @@ export class PersistentSubscription {
   }
 
   private readonly parkedQueue: Pending[] = [];
+  readonly totals: DeliveryTotals = { delivered: 0, redelivered: 0, acked: 0, nackedRetry: 0, parked: 0, skipped: 0, timedOut: 0 };
 
   private dispatch(pending: Pending, consumer: PersistentConsumer, now: number): void {
     pending.consumer = consumer;
     pending.attempt++;
+    this.totals.delivered++;
+    if (pending.attempt > 1) this.totals.redelivered++;
     pending.deadlineMs = now + this.settings.ackTimeoutMs;
     consumer.inFlight.add(pending);
     consumer.push(pending);
@@ -406,6 +428,7 @@ export class PersistentSubscription {
         if (pending.deadlineMs > now) continue;
         consumer.inFlight.delete(pending);
         pending.consumer = null;
+        this.totals.timedOut++;
         this.retryOrPark(pending, "ack timeout");
       }
     }

@@ -9,7 +9,7 @@ import type { Metrics, MetricFamily, Telemetry } from "../telemetry/index.ts";
 import { CatchUpSubscription, type CatchUpContext, type EventHandler } from "./catch-up.ts";
 import { EventFeed } from "./event-feed.ts";
 import { LiveHub } from "./live-hub.ts";
-import { PersistentSubscription, type DeliveryHandler, type PersistentConsumer } from "./persistent.ts";
+import { PersistentSubscription, type DeliveryHandler, type DeliveryTotals, type PersistentConsumer } from "./persistent.ts";
 import {
   defaultPersistentSettings,
   parkedStreamId,
@@ -293,6 +293,27 @@ export class Subscriptions {
         samples: healths.map((h) => ({ labels: { subscription: h.name, state: h.state }, value: 1 })),
       },
       { name: "edge_esdb_catch_up_subscriptions", help: "Open catch-up subscriptions.", type: "gauge", samples: [{ value: this.catchUps.size }] },
+      ...totalFamilies([...this.persistent.values()]),
     ];
   }
+}
+
+const totalHelp: Record<keyof DeliveryTotals, string> = {
+  delivered: "Deliveries to consumers (first ones and redeliveries).",
+  redelivered: "Redeliveries (after a nack retry, an ack timeout, or a consumer leaving).",
+  acked: "Events acknowledged.",
+  nackedRetry: "Nacks asking for a retry.",
+  parked: "Events parked in $parked-<name>.",
+  skipped: "Events nacked with skip.",
+  timedOut: "Deliveries not acknowledged in time.",
+};
+
+/** Per-subscription counters since the process loaded each subscription. */
+function totalFamilies(subscriptions: readonly PersistentSubscription[]): MetricFamily[] {
+  return (Object.keys(totalHelp) as Array<keyof DeliveryTotals>).map((key) => ({
+    name: `edge_esdb_subscription_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`,
+    help: totalHelp[key],
+    type: "counter" as const,
+    samples: subscriptions.map((s) => ({ labels: { subscription: s.name }, value: s.totals[key] })),
+  }));
 }

@@ -109,6 +109,9 @@ describe("persistent subscriptions", () => {
     expect(replayed.event).toMatchObject({ streamId: "orders", version: 1, position: 1, type: "Poison", data: { n: 1 } });
     expect(replayed.ack()).toBe(true);
     expect(subs.get("pm").parkedCount).toBe(0);
+    const text = store.prometheusText();
+    const total = (name: string) => Number(new RegExp(`edge_esdb_subscription_${name}_total\\{subscription="pm"\\} (\\d+)`).exec(text)?.[1]);
+    expect(["delivered", "redelivered", "acked", "nacked_retry", "parked", "skipped", "timed_out"].map(total)).toEqual([6, 2, 3, 3, 1, 0, 0]);
     // Replayed and acknowledged: a restart does not bring it back.
     const reopened = await t.reopen();
     expect(reopened.subscriptions.get("pm").parkedCount).toBe(0);

@@ -126,6 +126,9 @@ describe("Prometheus metrics", () => {
     expect(text).toContain('edge_esdb_subscription_in_flight{subscription="p"} 2\n');
     expect(text).toContain('edge_esdb_subscription_parked{subscription="p"} 0\n');
     expect(text).toContain('edge_esdb_subscription_state{subscription="p",state="live"} 1\n');
+    expect(text).toContain('# TYPE edge_esdb_subscription_delivered_total counter\nedge_esdb_subscription_delivered_total{subscription="p"} 3\n');
+    expect(text).toContain('edge_esdb_subscription_acked_total{subscription="p"} 1\n');
+    expect(text).toContain('edge_esdb_subscription_nacked_retry_total{subscription="p"} 0\n');
     // Buckets are cumulative and end at the count.
     const buckets = [...text.matchAll(/edge_esdb_append_duration_seconds_bucket\{le="[^"]+"\} (\d+)/g)].map((m) => Number(m[1]));
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
