@@ -76,7 +76,7 @@ export class Subscriptions {
   private readonly catchUps = new Set<CatchUpSubscription>();
   private readonly clock: () => number;
   private readonly defaults: PersistentSettings;
-  private readonly catchUpContext: CatchUpContext;
+  private readonly catchUpContext: Omit<CatchUpContext, "detach">;
   private catchUpCounter = 0;
   private closed = false;
   private readonly detachCollector: () => void;
@@ -92,8 +92,7 @@ export class Subscriptions {
     this.catchUpContext = {
       headPosition: () => this.store.headPosition,
       now: this.clock,
-      stalledAfterMs: options.stalledAfterMs ?? limits.stalledAfterMsDefault,
-      detach: (subscription) => this.catchUps.delete(subscription),
+      stalledAfterMs: validateSettings({ stalledAfterMs: options.stalledAfterMs }).stalledAfterMs,
     };
     this.detachCollector = options.metrics?.addCollector(() => this.metricFamilies()) ?? (() => {});
     store.onClose(() => this.close());
@@ -114,7 +113,7 @@ export class Subscriptions {
     else if (typeof from === "object" && Number.isSafeInteger(from.version) && from.version >= 0) version = from.version;
     else throw new InvalidArgumentError(`from must be "start", "end" or { version: n >= 0 }, got ${JSON.stringify(from)}`);
     const feed = new EventFeed(this.store, { kind: "stream", streamId }, { position: 0, version }, this.bufferCount(options.bufferCount));
-    return this.startCatchUp(feed, options, "stream", { stream: streamId, from: JSON.stringify(from) });
+    return this.startCatchUp(feed, options, "stream", { stream: streamId, from: typeof from === "string" ? from : from.version });
   }
 
   /** Every event in global order (filtered in the store), history from `from`, then live. */
