@@ -10,6 +10,8 @@ import path from "node:path";
 import { binaryPath, distDir, loadTargets, packageVersion, rootDir, type Target } from "./targets.ts";
 
 const entry = path.join(rootDir, "src/cli/main.ts");
+/** Bun's --compile-jit-policy: JavaScriptCore's tier-up thresholds multiplied by this at start. */
+export const startupJitPolicy = 10;
 
 /** cbor-x does `try { require("cbor-extract") } catch {}`: make that require throw, always. */
 const noNativeCbor: Bun.BunPlugin = {
@@ -35,7 +37,10 @@ export async function compileTarget(target: Target, version = packageVersion()):
   mkdirSync(distDir, { recursive: true });
   const result = await Bun.build({
     entrypoints: [entry],
-    compile: { target: target.bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false },
+    // JIT policy 10: code that runs only at start stays in the interpreter instead of being
+    // compiled, which keeps about 3 MiB of JIT code and tier-up work out of an idle daemon and out
+    // of every short CLI command; hot code still tiers up, later.
+    compile: { target: target.bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false, jitPolicy: startupJitPolicy },
     // Identifiers stay readable: a stack trace from a device should name the functions.
     minify: { whitespace: true, syntax: true, identifiers: false },
     bytecode: true,
