@@ -85,6 +85,8 @@ interface Scenario {
   crashAfterCommitProbability: number;
   /** A new leader is cut off right after its election, before its first entry spreads. */
   isolateNewLeaderProbability: number;
+  /** A leader is cut off right after a commit: it may go on answering as a deposed leader. */
+  isolateAfterCommitProbability: number;
   entriesPerMessageMax: number;
   preVote: boolean;
   checkQuorum: boolean;
@@ -121,6 +123,7 @@ function chooseScenario(prng: Prng): Scenario {
     leaderCrashProbability: prng.pick([0, 0, 0.01, 0.03]),
     crashAfterCommitProbability: prng.pick([0, 0, 0.05, 0.2]),
     isolateNewLeaderProbability: prng.pick([0, 0, 0.2, 0.5]),
+    isolateAfterCommitProbability: prng.pick([0, 0, 0.02, 0.1]),
     entriesPerMessageMax: prng.pick([1, 2, 256]),
     // Both default on in production; the simulator also runs the other three combinations,
     // which etcd supports and which stress elections and reads differently.
@@ -422,6 +425,15 @@ export class Simulation {
       ) {
         this.crash(n, "right after commit");
         return;
+      }
+      if (
+        !this.liveness &&
+        rd.hardState !== null &&
+        raw.softState().role === "leader" &&
+        rd.hardState.commit > this.lastCommitOf(n) &&
+        n.prng.chance(this.scenario.isolateAfterCommitProbability)
+      ) {
+        this.isolate(n.id);
       }
       if (rd.hardState !== null) this.lastCommit.set(n.id, rd.hardState.commit);
     }
