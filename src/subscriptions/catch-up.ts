@@ -124,18 +124,19 @@ export class CatchUpSubscription implements AsyncIterable<RecordedEvent>, AsyncD
     };
   }
 
+  /** Runs the handler; a synchronous one finishes at once (progress is stamped once per drained batch). */
   private handle(handler: EventHandler, event: RecordedEvent): Promise<void> | undefined {
     this.handling = true;
     this.lastPosition = event.position;
     const result = handler(event);
     if (result instanceof Promise) {
+      this.lastProgressMs = this.context.now();
       return result.then(() => {
         this.handling = false;
         this.lastProgressMs = this.context.now();
       });
     }
     this.handling = false;
-    this.lastProgressMs = this.context.now();
     return undefined;
   }
 
@@ -152,6 +153,7 @@ export class CatchUpSubscription implements AsyncIterable<RecordedEvent>, AsyncD
           const result = this.handle(handler, next);
           if (result !== undefined) await result;
         }
+        this.lastProgressMs = this.context.now();
       }
       this.settle(null);
     } catch (error) {

@@ -29,6 +29,8 @@ export class EventFeed {
   private head = 0;
   private waiter: (() => void) | null = null;
   private filling: Promise<void> | null = null;
+  /** A $all feed without a filter: only the $-stream check remains (the common case, made cheap). */
+  private readonly unfiltered: boolean;
 
   constructor(
     private readonly store: EventStore,
@@ -41,6 +43,9 @@ export class EventFeed {
     assert(Number.isSafeInteger(capacity) && capacity >= 1 && capacity <= limits.liveBufferCountMax, "a feed's capacity is within liveBufferCountMax");
     this.nextPosition = start.position;
     this.nextVersion = start.version;
+    const f = source.kind === "all" ? source.filter : null;
+    this.unfiltered = f !== null && source.kind === "all" && source.exactStream === undefined &&
+      f.eventTypes === undefined && f.streamPrefix === undefined && f.streamPattern === undefined && f.payload === undefined;
   }
 
   get bufferedCount(): number {
@@ -55,6 +60,7 @@ export class EventFeed {
 
   matches(event: RecordedEvent): boolean {
     const source = this.source;
+    if (this.unfiltered) return (source as { includeSystem: boolean }).includeSystem || event.streamId.charCodeAt(0) !== 36 /* $ */;
     if (source.kind === "stream") return event.streamId === source.streamId;
     if (source.exactStream !== undefined) return event.streamId === source.exactStream;
     if (!source.includeSystem && event.streamId.charCodeAt(0) === 36 /* $ */) return false;
