@@ -195,6 +195,19 @@ describe("export and import", () => {
     expect(runCli(["--data-dir", target, "verify"]).code).toBe(0);
   });
 
+  test.skipIf(Bun.which("script") === null)("on a terminal, import draws a progress bar on stderr", async () => {
+    using dir = tempDir();
+    await seed(path.join(dir.path, "a"));
+    const file = path.join(dir.path, "events.ndjson");
+    expect(runCli(["--data-dir", path.join(dir.path, "a"), "export", "--output", file]).code).toBe(0);
+    // script(1) gives the command a pseudo-terminal; its stdout and stderr both arrive here.
+    const command = [process.execPath, cliEntry, "--data-dir", path.join(dir.path, "b"), "import", file].map((a) => `'${a}'`).join(" ");
+    const result = Bun.spawnSync(["script", "-qec", command, "/dev/null"], { stdout: "pipe", stderr: "pipe", env: cliEnv });
+    const text = result.stdout.toString();
+    expect(text).toMatch(/\rimport \[#{30}\] 100%/);
+    expect(text).toContain("5 events read, 5 new");
+  });
+
   test("export --output writes a file; a malformed line is named", async () => {
     using dir = tempDir();
     await seed(dir.path);
