@@ -139,6 +139,8 @@ function percentile(values: number[], p: number): number {
 
 export async function runSubscriptionsBench(seconds: number, durability: "full" | "normal"): Promise<Row[]> {
   const rows: Row[] = [];
+  // A throwaway run first: the JIT warms the write and delivery paths before anything counts.
+  await alternatingRun(0.8, 10, durability);
   for (const subscribers of [1, 10, 100]) {
     const run = await alternatingRun(seconds, subscribers, durability);
     rows.push({ case: `delivered to ${subscribers} live subscriber(s), all together`, value: run.with.deliveredPerSecond, unit: "events/s" });
