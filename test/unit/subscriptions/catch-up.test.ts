@@ -146,6 +146,25 @@ describe("catch-up subscriptions", () => {
     healthy.close();
   });
 
+  test("a hard-deleted stream: subscribing is refused, and a subscription catching up ends with stream_deleted", async () => {
+    await using t = testStore();
+    const { store } = t;
+    await store.append("gone", "any", [ev("A"), ev("B"), ev("C")]);
+    const sub = store.subscriptions.subscribeToStream("gone", { bufferCount: 1 });
+    expect((await sub.next())?.type).toBe("A");
+    await store.delete("gone", "any", { hard: true });
+    expect(() => store.subscriptions.subscribeToStream("gone")).toThrow(expect.objectContaining({ code: "stream_deleted" }));
+    const error = await (async () => {
+      try {
+        for (let i = 0; i < 5; i++) await sub.next();
+      } catch (e) {
+        return e as { code?: string };
+      }
+      return null;
+    })();
+    expect(error?.code).toBe("stream_deleted");
+  });
+
   test("close ends iteration, and closing the store ends every subscription", async () => {
     await using t = testStore();
     const { store } = t;

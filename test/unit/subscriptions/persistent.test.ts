@@ -251,6 +251,24 @@ describe("persistent subscriptions", () => {
   });
 });
 
+describe("pause and resume", () => {
+  test("a paused subscription buffers but delivers nothing until resumed", async () => {
+    await using t = testStore();
+    const subs = t.store.subscriptions;
+    await subs.create("pz", { selector: { pattern: "*" }, settings: fast });
+    const consumer = subs.connect("pz");
+    subs.pause("pz");
+    expect(subs.get("pz").state).toBe("paused");
+    await t.store.append("a", "any", [ev("A"), ev("B")]);
+    await waitFor(() => subs.get("pz").buffered === 2, "events buffered while paused");
+    expect(consumer.inFlightCount).toBe(0);
+    subs.resume("pz");
+    const got = await take(consumer, 2);
+    expect(got.map((d) => d.event.type)).toEqual(["A", "B"]);
+    expect(subs.get("pz").state).toBe("live");
+  });
+});
+
 describe("persistent subscriptions under a stuck consumer", () => {
   test("a consumer that never acknowledges stops neither the writer nor a healthy subscription, and memory stays bounded", async () => {
     await using t = testStore();
