@@ -15,7 +15,8 @@ describe("edge-esdb subscriptions", () => {
     const orders = subs.connect("orders");
     (await orders.next())?.ack();
     (await subs.connect("nl").next())?.nack("park");
-    await waitFor(() => subs.get("nl").parkedCount === 1, "parked");
+    // Parked, and the parked copy (position 2, in a $-stream) passed by the checkpoint.
+    await waitFor(() => subs.get("nl").parkedCount === 1 && subs.get("nl").checkpoint === 2, "parked");
     await t.store.close();
     try {
       const d = ["--data-dir", t.dir];

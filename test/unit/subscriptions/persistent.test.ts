@@ -101,7 +101,9 @@ describe("persistent subscriptions", () => {
     const parked = await store.read("$parked-pm");
     expect(parked).toHaveLength(1);
     expect(parked[0]).toMatchObject({ type: "Poison", data: { n: 1 }, metadata: { $parked: { streamId: "orders", version: 1, position: 1, retryCount: 3 } } });
-    // Position 3 is the parked copy (in $parked-pm, not in "orders"): the checkpoint passes it.
+    // Position 3 is the parked copy (in $parked-pm, not in "orders"): the checkpoint passes it
+    // once the live fan-out has shown it to the subscription.
+    await waitFor(() => subs.get("pm").checkpoint === 3, "the checkpoint passed the parked copy");
     expect(subs.get("pm")).toMatchObject({ checkpoint: 3, inFlight: 0 });
     expect(subs.replayParked("pm")).toBe(1);
     const replayed = (await consumer.next()) as Delivery;
