@@ -12,7 +12,7 @@ printTable(`store vs raw bun:sqlite (synchronous=${durability.toUpperCase()}, ${
 
 // Benchmarks of other parts run as their own processes, so one's sockets or memory cannot
 // disturb another's numbers.
-for (const name of ["wire.ts", "raft.ts", "subscriptions.ts", "http.ts"]) {
+for (const name of ["wire.ts", "raft.ts", "subscriptions.ts", "http.ts", "binary.ts"]) {
   const file = path.join(import.meta.dir, name);
   if (!existsSync(file)) continue;
   const child = Bun.spawnSync([process.execPath, file, "--seconds", String(seconds)], { stdout: "inherit", stderr: "inherit" });

@@ -17,4 +17,5 @@ export type {
 } from "./event-store.ts";
 export { SubscriptionRecords } from "./subscription-records.ts";
 export type { SubscriptionRecord, SubscriptionProgress } from "./subscription-records.ts";
+export { DataDirLock } from "./lock.ts";
 export { storeFileName, lockFileName, schemaVersion, migrations } from "./schema.ts";

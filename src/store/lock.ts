@@ -3,6 +3,7 @@
 // (no stale lock after kill -9), and SQLite also refuses a second connection in the same process.
 
 import { Database } from "bun:sqlite";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { StoreLockedError } from "../lib/index.ts";
 import { lockFileName } from "./schema.ts";
@@ -14,7 +15,9 @@ export class DataDirLock {
     this.db = db;
   }
 
-  static acquire(dataDir: string): DataDirLock {
+  /** Takes the lock; `holder` says, in the error another process gets, who holds it. */
+  static acquire(dataDir: string, holder = "another edge-esdb process or store holds its lock"): DataDirLock {
+    mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, lockFileName);
     const db = new Database(file, { create: true });
     try {
@@ -27,10 +30,34 @@ export class DataDirLock {
       db.run("INSERT INTO holder VALUES (?, ?)", [process.pid, Date.now()]);
     } catch (error) {
       db.close();
-      if (isBusy(error)) throw new StoreLockedError(dataDir, "another edge-esdb process or store holds its lock");
+      if (isBusy(error)) throw new StoreLockedError(dataDir, holder);
       throw error;
     }
     return new DataDirLock(db);
+  }
+
+  /**
+   * Whether a writer holds the lock: a plain read of the lock file is refused with SQLITE_BUSY
+   * while one does. "unknown" when the file cannot be read for another reason.
+   */
+  static isHeld(dataDir: string): boolean | "unknown" {
+    const file = path.join(dataDir, lockFileName);
+    if (!existsSync(file)) return false;
+    let db: Database | null = null;
+    try {
+      db = new Database(file, { readonly: true });
+      db.run("PRAGMA busy_timeout = 0");
+      db.query("SELECT count(*) FROM sqlite_master").get();
+      return false;
+    } catch (error) {
+      return isBusy(error) ? true : "unknown";
+    } finally {
+      db?.close();
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
   }
 
   release(): void {
