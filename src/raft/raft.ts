@@ -892,8 +892,10 @@ export class Raft {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Queues a message built by message() for this call alone (so its term may be set here). */
   private send(m: Message): void {
-    const sized = isResponseWithOwnTerm(m.type) && m.term !== 0 ? m : { ...m, term: this.term };
+    const sized = m as { -readonly [K in keyof Message]: Message[K] };
+    if (!(isResponseWithOwnTerm(m.type) && m.term !== 0)) sized.term = this.term;
     assert(!isLocal(sized.type), `local message ${sized.type} is never sent`);
     assert(sized.to !== this.id, `message ${sized.type} to self`);
     const bytes = messageSizeBytes(sized);

@@ -144,19 +144,25 @@ const noBytes = new Uint8Array(0);
 
 /** A message with every unused field at its zero value. */
 export function message(fields: Partial<Message> & Pick<Message, "type" | "from" | "to">): Message {
+  // Field by field rather than by spreading: this runs for every message, and a literal of one
+  // fixed shape is several times faster to build than a spread.
   return {
-    term: 0,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    context: null,
-    snapshot: null,
-    ...fields,
+    type: fields.type,
+    from: fields.from,
+    to: fields.to,
+    term: fields.term ?? 0,
+    logTerm: fields.logTerm ?? 0,
+    index: fields.index ?? 0,
+    entries: fields.entries ?? noEntries,
+    commit: fields.commit ?? 0,
+    reject: fields.reject ?? false,
+    rejectHint: fields.rejectHint ?? 0,
+    context: fields.context ?? null,
+    snapshot: fields.snapshot ?? null,
   };
 }
+
+const noEntries: readonly Entry[] = Object.freeze([]);
 
 export function emptyBytes(): Uint8Array {
   return noBytes;
