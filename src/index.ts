@@ -33,8 +33,7 @@ export function openStore(options: OpenStoreOptions): Store {
   const { telemetry: _t, openTelemetry, subscriptions: subscriptionOptions, ...storeOptions } = options;
   const store = EventStore.open({ ...storeOptions, observer });
   observer.storeId = store.storeId;
-  const detachBridge = openTelemetry === false || telemetry.handlerIds().includes("edge_esdb_opentelemetry") ? () => {} : attachOpenTelemetry(telemetry);
-  store.onClose(detachBridge);
+  if (openTelemetry !== false) store.onClose(shareOpenTelemetryBridge(telemetry));
   const subscriptions = new Subscriptions(store, { telemetry, metrics, ...(options.clock === undefined ? {} : { clock: options.clock }), ...subscriptionOptions });
   return Object.defineProperties(store, {
     subscriptions: { value: subscriptions, enumerable: true },
@@ -42,6 +41,28 @@ export function openStore(options: OpenStoreOptions): Store {
     metrics: { value: metrics, enumerable: true },
     prometheusText: { value: () => metrics.prometheusText(), enumerable: false },
   }) as Store;
+}
+
+/** Stores that share one Telemetry share one bridge: the last to close detaches it. */
+const bridgeUsers = new WeakMap<Telemetry, { count: number; detach: () => void }>();
+
+function shareOpenTelemetryBridge(telemetry: Telemetry): () => void {
+  let entry = bridgeUsers.get(telemetry);
+  if (entry === undefined) {
+    // An application that attached the bridge itself keeps it.
+    const detach = telemetry.handlerIds().includes("edge_esdb_opentelemetry") ? () => {} : attachOpenTelemetry(telemetry);
+    entry = { count: 0, detach };
+    bridgeUsers.set(telemetry, entry);
+  }
+  entry.count++;
+  const shared = entry;
+  return () => {
+    shared.count--;
+    if (shared.count === 0) {
+      shared.detach();
+      bridgeUsers.delete(telemetry);
+    }
+  };
 }
 
 export { EventStore, SnapshotStore } from "./store/index.ts";

@@ -156,6 +156,17 @@ describe("OpenTelemetry bridge", () => {
     await t.store.read("a");
   });
 
+  test("stores sharing one Telemetry share the bridge until the last one closes", async () => {
+    const telemetry = new Telemetry();
+    const a = testStore({ telemetry });
+    const b = testStore({ telemetry });
+    expect(telemetry.handlerIds().filter((id) => id === "edge_esdb_opentelemetry")).toHaveLength(1);
+    await a[Symbol.asyncDispose]();
+    expect(telemetry.handlerIds()).toContain("edge_esdb_opentelemetry");
+    await b[Symbol.asyncDispose]();
+    expect(telemetry.handlerIds()).not.toContain("edge_esdb_opentelemetry");
+  });
+
   test("with a registered tracer provider, writes, errors and reads become spans", async () => {
     const spans: Array<{ name: string; options: SpanOptions; ended: boolean; status?: unknown }> = [];
     const tracer = {
