@@ -90,6 +90,9 @@ export class Raft {
   private randomizedElectionTimeout = 0;
   leadTransferee: NodeId | null = null;
   private uncommittedBytes = 0;
+  /** Leader: this term's proposals not yet committed, as (last index, bytes) per batch. Its
+   * length is bounded by uncommittedBytesMax over the smallest batch, and by the log. */
+  private uncommittedBatches: Array<{ lastIndex: number; bytes: number }> = [];
   /** Leader: reads waiting for a quorum of heartbeat acknowledgements, in arrival order. */
   private readonly pendingReads = new Map<string, PendingRead>();
   /** Leader: reads that arrived before an entry of this term committed (§6.4 step 1). */
@@ -158,7 +161,7 @@ export class Raft {
     assert(log.lastTerm() <= this.term, `last entry's term ${log.lastTerm()} is ahead of the term ${this.term}`);
     assert(this.role !== "candidate" || this.vote === this.id, "a candidate voted for itself");
     assert(this.role !== "leader" || this.leader === this.id, "a leader knows it leads");
-    assert(this.role === "follower" || this.promotable() || this.role === "leader", "only a voter campaigns");
+    assert(this.role === "follower" || this.role === "leader" || this.promotable(), "only a voter campaigns");
     assert(this.uncommittedBytes >= 0 && this.uncommittedBytes <= limits.uncommittedBytesMax + limits.entryDataBytesMax, "uncommitted budget");
   }
 
@@ -251,6 +254,7 @@ export class Raft {
     }
     this.uncommittedBytes += bytes;
     const first = this.log.lastIndex() + 1;
+    this.uncommittedBatches.push({ lastIndex: first + datas.length - 1, bytes });
     const entries: Entry[] = datas.map((data, i) => ({ term: this.term, index: first + i, type, data }));
     this.appendEntries(entries);
     this.broadcastAppend();
@@ -334,7 +338,6 @@ export class Raft {
     // §5.4.2, §8: a new leader commits an entry of its own term so that it learns which
     // entries are committed, and so that ReadIndex and membership changes can proceed.
     this.appendEntries([{ term: this.term, index: this.log.lastIndex() + 1, type: "empty", data: new Uint8Array(0) }]);
-    this.uncommittedBytes = 0;
   }
 
   private reset(term: number): void {
@@ -351,6 +354,7 @@ export class Raft {
     this.votes.clear();
     this.progress.clear();
     this.uncommittedBytes = 0;
+    this.uncommittedBatches = [];
     this.pendingReads.clear();
     this.readsBeforeTermCommit = [];
   }
@@ -716,15 +720,13 @@ export class Raft {
     const candidate = matches[quorum - 1] ?? 0;
     if (candidate <= this.log.committed) return false;
     if (this.bugs.commitOlderTermByCount !== true && this.log.term(candidate) !== this.term) return false;
-    const before = this.log.committed;
     this.log.commitTo(candidate);
     // Proposals of this term leave the uncommitted budget as they commit.
-    if (this.uncommittedBytes > 0) {
-      for (const e of this.log.slice(before + 1, candidate + 1, Number.POSITIVE_INFINITY)) {
-        if (e.term === this.term) this.uncommittedBytes -= e.data.length;
-      }
-      assert(this.uncommittedBytes >= 0, "uncommitted bytes never go negative");
+    const batches = this.uncommittedBatches;
+    while (batches.length > 0 && (batches[0] as { lastIndex: number }).lastIndex <= candidate) {
+      this.uncommittedBytes -= (batches.shift() as { bytes: number }).bytes;
     }
+    assert(this.uncommittedBytes >= 0, "uncommitted bytes never go negative");
     this.afterCommit();
     return true;
   }

@@ -173,3 +173,26 @@ describe("§5.4 safety", () => {
     expect(r.log.term(2)).toBe(1);
   });
 });
+
+describe("the leader's uncommitted budget (uncommittedBytesMax)", () => {
+  test("proposals beyond the budget are refused with unavailable until earlier ones commit", () => {
+    const c = new Cluster(peers);
+    c.campaign("a");
+    const a = c.node("a");
+    c.isolate("a");
+    const big = new Uint8Array(limits.uncommittedBytesMax / 2 + 1);
+    a.propose(big);
+    let code = "";
+    try {
+      a.propose(big);
+    } catch (error) {
+      code = (error as { code?: string }).code ?? "other";
+    }
+    expect(code).toBe("unavailable");
+    c.heal();
+    c.settle();
+    c.tickAll(1);
+    expect(a.log.committed).toBe(a.log.lastIndex());
+    expect(() => a.propose(big)).not.toThrow();
+  });
+});
