@@ -26,7 +26,7 @@ function openRaw(dir: string, durability: "full" | "normal"): Database {
   return db;
 }
 
-async function rawInsertRate(seconds: number, batch: number, durability: "full" | "normal", streams = 1): Promise<number> {
+async function rawInsertRate(seconds: number, batch: number, durability: "full" | "normal", streams = 1, serialize = false): Promise<number> {
   using scratch = scratchDir("raw");
   const db = openRaw(scratch.dir, durability);
   const insert = db.prepare("INSERT INTO events (position, stream_id, version, event_id, type, data, metadata, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -40,7 +40,7 @@ async function rawInsertRate(seconds: number, batch: number, durability: "full" 
       const stream = position % streams;
       const version = versions[stream] ?? 0;
       versions[stream] = version + 1;
-      insert.run(position, `order-${stream}`, version, newId(), "OrderPlaced", payloadJson, null, "application/json", Date.now());
+      insert.run(position, `order-${stream}`, version, newId(), "OrderPlaced", serialize ? JSON.stringify(payload) : payloadJson, null, "application/json", Date.now());
       position++;
     }
   });
@@ -126,12 +126,22 @@ export async function runStoreBench(seconds: number, durability: "full" | "norma
   const rows: Row[] = [];
   const raw = new Map<number, number>();
   for (const batch of [1, 10, 100, 1000]) {
-    const r = await rawInsertRate(seconds, batch, durability);
+    // Raw and store alternate for three rounds and each keeps its best: a noisy neighbour on this
+    // shared machine then costs both sides alike instead of whichever ran at the wrong moment.
+    let r = 0;
+    let s = 0;
+    for (let round = 0; round < 3; round++) {
+      r = Math.max(r, await rawInsertRate(seconds / 3, batch, durability));
+      s = Math.max(s, await storeAppendRate(seconds / 3, batch, durability));
+    }
     raw.set(batch, r);
     rows.push({ case: `raw bun:sqlite, ${batch} row(s) per transaction`, value: r, unit: "events/s" });
-    const s = await storeAppendRate(seconds, batch, durability);
     rows.push({ case: `store append, batch ${batch}, one at a time`, value: s, unit: "events/s", baseline: r, target: 0.9 });
   }
+  // The store serializes each event's data; the raw rows above insert one pre-made string. This
+  // row shows what the serialization alone costs raw SQLite, for reading the batch-1000 ratio.
+  const rawSerialized = await rawInsertRate(seconds, 1000, durability, 1, true);
+  rows.push({ case: "raw bun:sqlite, 1000 rows, JSON.stringify per row (context)", value: rawSerialized, unit: "events/s" });
   for (const appenders of [16, 256]) {
     const s = await concurrentAppendRate(seconds, appenders, durability, true);
     const target = appenders === 256 ? 0.6 : undefined;

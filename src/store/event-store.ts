@@ -259,6 +259,8 @@ export class EventStore {
     this.db.run(`PRAGMA synchronous = ${this.durability === "full" ? "FULL" : "NORMAL"}`);
     this.db.run(`PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKiB))}`);
     this.db.run("PRAGMA foreign_keys = OFF");
+    // Savepoints keep their undo data in a statement journal: in memory, not a temp file.
+    this.db.run("PRAGMA temp_store = MEMORY");
   }
 
   private ensureStoreId(): void {
