@@ -76,7 +76,8 @@ export function parseAppendBody(body: unknown): { expectedVersion: unknown; even
       events[i] = { id: event.id, type: event.type, data: dataOf(event, `event ${i}`), metadata: event.metadata, contentType: event.contentType };
     }
   }
-  return { expectedVersion: body.expectedVersion ?? "any", events: events as EventInput[] };
+  // Only a missing field means "any": null is a mistake the library refuses, so it stays null.
+  return { expectedVersion: body.expectedVersion === undefined ? "any" : body.expectedVersion, events: events as EventInput[] };
 }
 
 /** An integer query parameter, or undefined when absent. */

@@ -63,7 +63,8 @@ export function streamPatternRegExp(pattern: string): RegExp {
   let regExp = patternCache.get(pattern);
   if (regExp === undefined) {
     const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-    regExp = new RegExp(`^${source}$`, "s");
+    // "u": `?` is one Unicode character, as in SQLite GLOB, not one UTF-16 unit.
+    regExp = new RegExp(`^${source}$`, "su");
     if (patternCache.size > 1000) patternCache.clear();
     patternCache.set(pattern, regExp);
   }

@@ -158,7 +158,12 @@ function prepareEvent(input: unknown, index: number, context: PrepareContext): P
   if (!("data" in event) || event.data === undefined) throw new InvalidArgumentError(`event ${index} has no data`);
   let data: string | Uint8Array;
   let contentType: string;
-  if (event.data instanceof Uint8Array) {
+  if (event.data instanceof Uint8Array && event.contentType === jsonContentType) {
+    // JSON sent as bytes (an HTTP client's base64, say) is stored as JSON text, so that readers,
+    // subscriptions and sqlite3 all see JSON: the store never holds a JSON blob it cannot parse.
+    data = JSON.stringify(validateJson(parseJsonBytes(event.data, index), `event ${index} data`));
+    contentType = jsonContentType;
+  } else if (event.data instanceof Uint8Array) {
     data = event.data.slice();
     contentType = event.contentType ?? bytesContentTypeDefault;
     if (typeof contentType !== "string" || contentType.length === 0 || utf8Bytes(contentType) > limits.contentTypeBytesMax) {
@@ -178,6 +183,14 @@ function prepareEvent(input: unknown, index: number, context: PrepareContext): P
     throw new TooLargeError(`event ${index} (data + metadata) in bytes`, "eventSizeBytesMax", limits.eventSizeBytesMax, sizeBytes);
   }
   return { id, type, data, metadata, contentType, createdAtMs: context.nowMs, sizeBytes };
+}
+
+function parseJsonBytes(bytes: Uint8Array, index: number): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new InvalidArgumentError(`event ${index}: data has content type ${jsonContentType} but is not UTF-8 JSON (${(error as Error).message})`);
+  }
 }
 
 /** Validates one append's events; throws on the first problem, naming the event's index. */

@@ -96,6 +96,10 @@ export class DuplicateEventError extends EdgeEsdbError {
     super("duplicate_event", message);
     this.eventId = eventId;
   }
+
+  override toJSON(): { error: ErrorCode; message: string; eventId: string } {
+    return { ...super.toJSON(), eventId: this.eventId };
+  }
 }
 
 export class NotFoundError extends EdgeEsdbError {

@@ -452,7 +452,7 @@ export class EventStore {
     const filter = validateFilter(options.filter);
     let from: number;
     if (options.fromPosition === undefined || (direction === "backward" && options.fromPosition === -1)) {
-      from = direction === "forward" ? 0 : this.nextPosition - 1;
+      from = direction === "forward" ? 0 : this.headPosition - 1;
     } else {
       from = validateVersionArgument(options.fromPosition, "fromPosition");
     }

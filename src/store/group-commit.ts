@@ -4,7 +4,7 @@
 // I/O error), every write of the group fails with that error and nothing of the group is kept.
 
 import type { Database, Statement } from "bun:sqlite";
-import { EdgeEsdbError, StorageFullError, assert, limits } from "../lib/index.ts";
+import { EdgeEsdbError, StorageFullError, StoreClosedError, assert, limits } from "../lib/index.ts";
 
 /**
  * One write: runs inside the group's transaction; throws a typed error to fail alone. It may
@@ -62,7 +62,7 @@ export class GroupCommitter {
     while (this.queue.length >= limits.appendQueueCountMax) {
       await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
     }
-    if (this.closed) throw new EdgeEsdbError("store_closed", "the store is closed");
+    if (this.closed) throw new StoreClosedError();
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ operation, bytes: options.bytes ?? 0, multiStatement: options.multiStatement ?? true, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();

@@ -33,6 +33,8 @@ describe("filters", () => {
     expect(matchesFilter({ streamPattern: "order-*" }, e)).toBe(true);
     expect(matchesFilter({ streamPattern: "order-?" }, e)).toBe(false);
     expect(matchesFilter({ streamPattern: "order.17" }, e)).toBe(false);
+    // `?` is one Unicode character, as SQLite's GLOB counts it for catch-up reads.
+    expect(matchesFilter({ streamPattern: "user-?" }, { ...e, streamId: "user-😀" })).toBe(true);
     expect(matchesFilter({ streamPrefix: "ord", eventTypes: ["Placed"] }, e)).toBe(true);
     expect(matchesFilter({ payload: { "customer.tier": "gold" } }, e)).toBe(true);
     expect(matchesFilter({ payload: { customer: { tags: ["a"] } } }, e)).toBe(true);

@@ -2,6 +2,7 @@
 // global order and its server-side filters, stream listing, reopening.
 
 import { describe, expect, test } from "bun:test";
+import { openStore } from "../../../src/index.ts";
 import { event, tempStore } from "../../helpers/temp.ts";
 
 describe("append and read", () => {
@@ -120,6 +121,26 @@ describe("append and read", () => {
       next: "c",
     });
     expect(await t.store.streams({ after: "c", limit: 3 })).toEqual({ streams: [{ streamId: "d", version: 1, eventCount: 2 }], next: null });
+  });
+
+  test("JSON given as bytes is stored as JSON text; bytes that are not JSON are refused", async () => {
+    await using t = tempStore();
+    await t.store.append("j", "any", [{ type: "T", data: new TextEncoder().encode('{"a":[1,"é"]}'), contentType: "application/json" }]);
+    expect((await t.store.read("j"))[0]).toMatchObject({ data: { a: [1, "é"] }, contentType: "application/json" });
+    const raw = t.store.database.query("SELECT typeof(data) AS kind FROM events").get() as { kind: string };
+    expect(raw.kind).toBe("text");
+    const bad = t.store.append("j", "any", [{ type: "T", data: new Uint8Array([0xff, 0x7b]), contentType: "application/json" }]);
+    await expect(bad).rejects.toMatchObject({ code: "invalid_argument" });
+    expect((await t.store.readAll()).length).toBe(1);
+  });
+
+  test("a read-only store reading $all backward starts at the current head", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", [event("A")]);
+    const readOnly = openStore({ dataDir: t.dir, readOnly: true });
+    await t.store.append("s", "any", [event("B"), event("C")]);
+    expect((await readOnly.readAll({ direction: "backward", limit: 1 }))[0]?.type).toBe("C");
+    await readOnly.close();
   });
 
   test("everything survives a reopen, and positions continue", async () => {
