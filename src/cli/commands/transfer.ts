@@ -81,13 +81,18 @@ export function toExported(event: RecordedEvent): ExportedEvent {
   };
 }
 
-/** Writes every visible event in global order; returns how many. */
+/**
+ * Writes every visible event in global order; returns how many. System streams ($parked-*,
+ * $conflicts) stay behind: they belong to this node's subscriptions, and a daemon refuses
+ * appends to them, so an import through it would stop half-way.
+ */
 export async function exportEvents(store: EventStore, write: (line: string) => void | Promise<void>, onProgress: (position: number) => void = () => {}): Promise<number> {
   let from = 0;
   let count = 0;
   for (;;) {
     const page = await store.readAll({ fromPosition: from, limit: exportPageCount });
     for (const event of page) {
+      if (event.streamId.startsWith("$")) continue;
       await write(`${JSON.stringify(toExported(event), jsonReplacer)}\n`);
       count++;
     }
@@ -140,6 +145,9 @@ export interface ImportResult {
  */
 export async function importEvents(store: Pick<StoreWriter, "appendImported" | "headPosition">, lines: AsyncIterable<string>, onProgress: (events: number) => void = () => {}): Promise<ImportResult> {
   const inFlight = new Set<Promise<void>>();
+  // Batches of one stream run one after another: a batch that falls back to one event at a time
+  // must finish before the stream's next batch is submitted, or the versions come out reordered.
+  const streamTails = new Map<string, Promise<void>>();
   let failure: unknown = null;
   let batch: ExportedEvent[] = [];
   let lineNumber = 0;
@@ -161,7 +169,9 @@ export async function importEvents(store: Pick<StoreWriter, "appendImported" | "
     const current = batch;
     batch = [];
     batches++;
-    const task = appendBatch(current).then(
+    const streamId = (current[0] as ExportedEvent).streamId;
+    const previous = streamTails.get(streamId) ?? Promise.resolve();
+    const task = previous.then(() => (failure === null ? appendBatch(current) : undefined)).then(
       () => {
         events += current.length;
         onProgress(events);
@@ -170,8 +180,12 @@ export async function importEvents(store: Pick<StoreWriter, "appendImported" | "
         failure ??= error;
       },
     );
-    const tracked: Promise<void> = task.finally(() => inFlight.delete(tracked));
+    const tracked: Promise<void> = task.finally(() => {
+      inFlight.delete(tracked);
+      if (streamTails.get(streamId) === tracked) streamTails.delete(streamId);
+    });
     inFlight.add(tracked);
+    streamTails.set(streamId, tracked);
     if (inFlight.size >= importInFlightMax) await Promise.race(inFlight);
     if (failure !== null) throw failure;
   };

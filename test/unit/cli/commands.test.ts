@@ -8,9 +8,10 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, openSync, readFileSync, statSync, writeSync, closeSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { openStore } from "../../../src/index.ts";
+import { openStore, type EventInput } from "../../../src/index.ts";
+import { exportEvents, importEvents } from "../../../src/cli/commands/transfer.ts";
 import { cliEntry, runCli } from "../../helpers/cli.ts";
-import { tempDir } from "../../helpers/temp.ts";
+import { tempDir, tempStore } from "../../helpers/temp.ts";
 
 const cliEnv = { ...process.env, EDGE_ESDB_CONFIG: "" };
 
@@ -193,6 +194,29 @@ describe("export and import", () => {
     const strip = (text: string) => text.trim().split("\n").map((l) => { const { createdAt: _c, ...rest } = JSON.parse(l); return rest; });
     expect(strip(again.stdout)).toEqual(strip(exported.stdout));
     expect(runCli(["--data-dir", target, "verify"]).code).toBe(0);
+  });
+
+  test("re-importing a longer export after a shorter one keeps the stream's order", async () => {
+    await using t = tempStore();
+    const ids = Array.from({ length: 150 }, (_, i) => `018f0000-0000-7000-8000-${String(i).padStart(12, "0")}`);
+    const line = (i: number) => JSON.stringify({ id: ids[i], streamId: "A", version: i, position: i, type: "T", data: { n: i }, metadata: null, contentType: "application/json", createdAt: new Date(0).toISOString() });
+    async function* lines(n: number) {
+      for (let i = 0; i < n; i++) yield line(i);
+    }
+    const writer = { appendImported: (streamId: string, events: EventInput[]) => t.store.appendSystem(streamId, "any", events), headPosition: async () => t.store.headPosition };
+    await importEvents(writer, lines(50));
+    await importEvents(writer, lines(150));
+    const order = (await t.store.read("A", { limit: 1000 })).map((e) => (e.data as { n: number }).n);
+    expect(order).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  });
+
+  test("export leaves system streams behind", async () => {
+    await using t = tempStore();
+    await t.store.append("order-1", "any", [{ type: "Placed", data: 1 }]);
+    await t.store.appendSystem("$parked-p", "any", [{ type: "Parked", data: 2 }]);
+    const lines: string[] = [];
+    expect(await exportEvents(t.store, (l) => void lines.push(l))).toBe(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ streamId: "order-1" });
   });
 
   test.skipIf(Bun.which("script") === null)("on a terminal, import draws a progress bar on stderr", async () => {
