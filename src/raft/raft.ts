@@ -56,7 +56,15 @@ interface PendingRead {
 }
 
 /** Chunks of a snapshot being received, kept until the last arrives. */
+/**
+ * A snapshot being received. It belongs to one sender in one term: two leaders' snapshots at
+ * the same (index, term) need not be the same bytes, so chunks of different senders, terms or
+ * sizes are never joined.
+ */
 interface IncomingSnapshot {
+  readonly from: NodeId;
+  readonly messageTerm: number;
+  readonly totalBytes: number;
   readonly index: number;
   readonly term: number;
   readonly chunks: Uint8Array[];
@@ -570,14 +578,19 @@ export class Raft {
       return;
     }
     if (chunk.totalBytes > limits.snapshotBytesMax) return; // refused: the leader keeps retrying
-    if (this.incoming === null || this.incoming.index !== index || this.incoming.term !== term) {
+    const current = this.incoming;
+    const sameTransfer =
+      current !== null && current.index === index && current.term === term && current.from === m.from && current.messageTerm === m.term && current.totalBytes === chunk.totalBytes;
+    if (!sameTransfer) {
+      this.incoming = null;
       if (chunk.offset !== 0) {
         reply(0, true);
         return;
       }
-      this.incoming = { index, term, chunks: [], received: 0 };
+      this.incoming = { from: m.from, messageTerm: m.term, totalBytes: chunk.totalBytes, index, term, chunks: [], received: 0 };
     }
     const incoming = this.incoming;
+    assert(incoming !== null, "a snapshot transfer is under way");
     if (chunk.offset !== incoming.received) {
       reply(incoming.received, true);
       return;

@@ -102,8 +102,12 @@ export class RawNode {
       committedEntries: r.log.nextCommittedEntries(limits.committedEntriesPerReadyBytesMax, this.applyLimit()),
       messages: r.msgs,
       readStates: r.readStates,
+      // A snapshot to install must be on disk before the reply that acknowledges it goes out:
+      // the leader counts it as matched, and a follower that lost it could commit stale entries.
       mustSync:
-        entries.length > 0 || (hardChanged && (hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote)),
+        entries.length > 0 ||
+        r.log.pendingSnapshot() !== null ||
+        (hardChanged && (hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote)),
     };
     r.msgs = [];
     r.readStates = [];
