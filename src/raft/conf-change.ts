@@ -27,6 +27,11 @@ export function encodeConfChange(change: ConfChange): Uint8Array {
   return out;
 }
 
+/** True when `data` decodes to a conf change: for checking what arrives from the network. */
+export function isConfChangeData(data: Uint8Array): boolean {
+  return codeTypes[data[0] ?? 0] !== undefined && data.length > 1 && data.length - 1 <= limits.nodeIdBytesMax;
+}
+
 export function decodeConfChange(data: Uint8Array): ConfChange {
   const type = codeTypes[data[0] ?? 0];
   assert(type !== undefined, "conf change: known type code");

@@ -4,7 +4,7 @@
 // committed entries, serve its read states, then advance(). One Ready is out at a time.
 
 import { assert, limits } from "../lib/index.ts";
-import type { ConfChange } from "./conf-change.ts";
+import { isConfChangeData, type ConfChange } from "./conf-change.ts";
 import type { Progress } from "./progress.ts";
 import { Raft, type RaftConfig } from "./raft.ts";
 import type { ConfState, HardState, Message, MessageType, NodeId, Ready, SoftState } from "./types.ts";
@@ -208,15 +208,19 @@ export function isWellFormed(m: Message, self: NodeId): boolean {
   if (m.term === 0 && m.type !== "readIndex" && m.type !== "transferLeader") return false;
   if ((m.type === "readIndex" || m.type === "readIndexResponse") && m.context === null) return false;
   if (m.entries.length > limits.entriesPerMessageMax) return false;
+  let previousTerm = m.logTerm;
   for (let i = 0; i < m.entries.length; i++) {
     const e = m.entries[i] as Message["entries"][number];
-    if (e.index !== m.index + 1 + i || !isCount(e.term) || e.term > m.term || e.term < m.logTerm) return false;
+    if (e.index !== m.index + 1 + i || !isCount(e.term) || e.term > m.term || e.term < previousTerm) return false;
+    previousTerm = e.term;
     if (e.type !== "normal" && e.type !== "confChange" && e.type !== "empty") return false;
+    if (e.type === "confChange" && !isConfChangeData(e.data)) return false;
   }
   const chunk = m.snapshot;
   if (m.type === "snapshot") {
     if (chunk === null || !isCount(chunk.offset) || !isCount(chunk.totalBytes)) return false;
     if (chunk.offset + chunk.data.length > chunk.totalBytes || chunk.done !== (chunk.offset + chunk.data.length === chunk.totalBytes)) return false;
+    if (!isCount(chunk.metadata.index) || !isCount(chunk.metadata.term)) return false;
     if (chunk.metadata.term > m.term || chunk.metadata.index < 1) return false;
   }
   return true;

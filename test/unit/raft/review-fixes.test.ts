@@ -44,3 +44,20 @@ describe("§7 InstallSnapshot, hardened", () => {
     expect(text(installed?.data ?? new Uint8Array())).toBe(expected);
   });
 });
+
+describe("malformed messages are refused, not asserted", () => {
+  const follower = () => new RawNode({ id: "F", storage: MemoryStorage.bootstrap({ voters: ["L", "F"], learners: [] }), prng: new Prng(1) });
+  for (const [name, data] of [["an unknown type code", new Uint8Array([9, 65])], ["no data", new Uint8Array(0)], ["no node id", new Uint8Array([3])]] as const) {
+    test(`a conf change entry with ${name}`, () => {
+      const f = follower();
+      const accepted = f.step(message({ type: "append", from: "L", to: "F", term: 2, index: 1, logTerm: 1, commit: 1, entries: [{ term: 2, index: 2, type: "confChange", data }] }));
+      expect(accepted).toBe(false);
+      expect(f.lastIndex()).toBe(1);
+    });
+  }
+
+  test("a snapshot with a fractional index", () => {
+    const accepted = follower().step(message({ type: "snapshot", from: "L", to: "F", term: 2, snapshot: { metadata: { index: 2.5, term: 1, confState: { voters: ["L", "F"], learners: [] } }, offset: 0, totalBytes: 0, data: new Uint8Array(0), done: true } }));
+    expect(accepted).toBe(false);
+  });
+});
