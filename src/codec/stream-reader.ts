@@ -18,7 +18,12 @@ export class StreamReader {
   private buffered = 0;
   private header: FrameHeader | null = null;
 
-  constructor(private readonly bodyBytesMax: number) {}
+  constructor(private bodyBytesMax: number) {}
+
+  /** Raises (or lowers) the largest body accepted from the next frame header on. */
+  setBodyBytesMax(bytes: number): void {
+    this.bodyBytesMax = bytes;
+  }
 
   get bufferedBytes(): number {
     return this.buffered;

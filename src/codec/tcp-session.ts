@@ -28,7 +28,7 @@ import type { Message, MessageRegistry } from "./registry.ts";
 import { isBytes, isRecord, isUint } from "./registry.ts";
 import { StreamReader } from "./stream-reader.ts";
 
-const { nonceBytes, tcpBodyBytesMax } = limits;
+const { handshakeBodyBytesMax, nonceBytes, tcpBodyBytesMax } = limits;
 
 export const handshakeTypes = { hello: 1, challenge: 2, confirm: 3 } as const;
 
@@ -263,7 +263,9 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 /** A session and the stream reader in front of it: what one TCP connection needs. */
 export class TcpChannel {
   readonly session: TcpSession;
-  private readonly reader = new StreamReader(tcpBodyBytesMax);
+  // Until the handshake is done the peer is unknown: it may send only handshake-sized frames, so
+  // an unauthenticated connection cannot make us buffer (and HMAC) a 34 MiB body.
+  private readonly reader = new StreamReader(handshakeBodyBytesMax);
 
   constructor(options: TcpSessionOptions) {
     this.session = new TcpSession(options);
@@ -290,6 +292,7 @@ export class TcpChannel {
       }
       this.session.receive(next.frame, next.header, out);
       if (out.failed !== null) break;
+      if (out.established !== null) this.reader.setBodyBytesMax(tcpBodyBytesMax);
     }
     return out;
   }

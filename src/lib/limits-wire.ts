@@ -36,6 +36,8 @@ export const dropPeersTrackedMax = 1024;
 export const dropLogIntervalMs = 60_000;
 /** A TCP handshake must finish within this time, or the connection is closed. */
 export const handshakeTimeoutMs = 5_000;
+/** The largest frame body accepted on a TCP connection before its handshake is done. */
+export const handshakeBodyBytesMax = 1024;
 /** Nonce bytes in handshakes and beacons. */
 export const nonceBytes = 16;
 

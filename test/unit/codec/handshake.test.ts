@@ -180,3 +180,17 @@ describe("tcp handshake", () => {
     expect(emptyOutput().failed).toBeNull();
   });
 });
+
+describe("before the handshake", () => {
+  test("a frame header that claims a body over handshakeBodyBytesMax closes the connection before any body is buffered", () => {
+    const dialer = side("dialer", "node-a", keys(secretA), "node-b");
+    const listener = side("listener", "node-b", keys(secretA));
+    const hello = dialer.channel.start();
+    // The same hello, but its header claims a 2 KiB body: only the 29-byte header and sender id arrive.
+    const lying = hello.slice(0, 29 + "node-a".length);
+    new DataView(lying.buffer).setUint32(24, 2048);
+    const out = listener.channel.receiveBytes(lying);
+    expect(out.failed).not.toBeNull();
+    expect(listener.lines.join("\n")).toContain("oversized");
+  });
+});
