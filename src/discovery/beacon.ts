@@ -28,9 +28,14 @@ export interface Beacon {
   readonly timeMs: number;
   readonly nonce: string;
   readonly addresses: readonly string[];
+  /**
+   * A signed goodbye. A record's TTL is outside the tag, so a TTL of 0 alone proves nothing: an
+   * outsider could set it on a beacon it obtained and make peers drop this node.
+   */
+  readonly goodbye: boolean;
 }
 
-const signedKeys = ["id", "c", "u", "t", "v", "ts", "n", "a"] as const;
+const signedKeys = ["id", "c", "u", "t", "v", "ts", "n", "a", "b"] as const;
 const encoder = new TextEncoder();
 
 function fieldsOf(beacon: Beacon): Record<(typeof signedKeys)[number], string> {
@@ -43,6 +48,7 @@ function fieldsOf(beacon: Beacon): Record<(typeof signedKeys)[number], string> {
     ts: String(beacon.timeMs),
     n: beacon.nonce,
     a: beacon.addresses.join(","),
+    b: beacon.goodbye ? "1" : "0",
   };
 }
 
@@ -93,13 +99,15 @@ export function openBeacon(txt: readonly (string | Uint8Array)[], keys: ClusterK
   const nonce = fields.get("n") as string;
   const addressList = fields.get("a") as string;
   const addresses = addressList === "" ? [] : addressList.split(",");
+  const goodbyeField = fields.get("b");
   const port = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
   if (nodeId === undefined || !port(udpPort) || !port(tcpPort) || !Number.isSafeInteger(timeMs) || !/^[0-9a-f]{32}$/.test(nonce)) {
     return bad("malformed_body");
   }
   if (addresses.length > beaconAddressesMax || !addresses.every((a) => isIP(a) !== 0)) return bad("malformed_body");
+  if (goodbyeField !== "0" && goodbyeField !== "1") return bad("malformed_body");
   if (!Number.isInteger(version) || !protocolVersionsSupported.includes(version)) return bad("unsupported_version", version);
-  return { ok: true, beacon: { nodeId, clusterName: keys.clusterName, udpPort, tcpPort, version, timeMs, nonce, addresses } };
+  return { ok: true, beacon: { nodeId, clusterName: keys.clusterName, udpPort, tcpPort, version, timeMs, nonce, addresses, goodbye: goodbyeField === "1" } };
 }
 
 /** Refuses stale beacons (outside the window) and replays (a nonce seen before, bounded memory). */

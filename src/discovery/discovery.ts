@@ -262,6 +262,7 @@ export class Discovery {
         timeMs: this.now(),
         nonce: newNonce(),
         addresses: this.addresses,
+        goodbye: ttl === 0,
       },
       this.options.keys,
     );
@@ -341,8 +342,13 @@ export class Discovery {
       this.drops.drop({ peer: beacon.nodeId, reason: refused, address: source });
       return;
     }
-    if (ttl === 0) {
+    // Only the signed goodbye counts; a TTL of 0 on an announcement is someone's edit.
+    if (beacon.goodbye) {
       this.table.goodbye(beacon.nodeId);
+      return;
+    }
+    if (ttl === 0) {
+      this.drops.drop({ peer: beacon.nodeId, reason: "malformed_body", address: source });
       return;
     }
     this.table.seen({

@@ -70,7 +70,7 @@ describe("discovery on loopback (static peers, unicast)", () => {
       expect(srv.data.port).toBe(7000);
       expect(byType("A")).toEqual([expect.objectContaining({ name: srv.data.target, data: "127.0.0.1" })]);
       const txt = (byType("TXT")[0]?.data as Uint8Array[]).map((b) => Buffer.from(b).toString());
-      expect(txt.map((t) => t.split("=")[0])).toEqual(["id", "c", "u", "t", "v", "ts", "n", "a", "h"]);
+      expect(txt.map((t) => t.split("=")[0])).toEqual(["id", "c", "u", "t", "v", "ts", "n", "a", "b", "h"]);
       expect(txt[0]).toBe("id=node-a");
     } finally {
       await new Promise<void>((resolve) => client.destroy(() => resolve()));

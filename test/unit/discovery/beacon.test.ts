@@ -16,15 +16,24 @@ function beacon(overrides: Partial<Beacon> = {}): Beacon {
     timeMs: 1_800_000_000_000,
     nonce: newNonce(),
     addresses: ["10.0.0.1", "fd00::1"],
+    goodbye: false,
     ...overrides,
   };
 }
 
 describe("beacons", () => {
+  test("the goodbye is a signed field: turning an announcement into a goodbye breaks the tag", () => {
+    const k = keys(secretA);
+    const bye = openBeacon(signBeacon(beacon({ goodbye: true }), k), k);
+    expect(bye.ok && bye.beacon.goodbye).toBe(true);
+    const forged = signBeacon(beacon(), k).map((field) => (field === "b=0" ? "b=1" : field));
+    expect(openBeacon(forged, k)).toMatchObject({ ok: false, reason: "bad_tag" });
+  });
+
   test("a signed beacon opens with every field", () => {
     const b = beacon();
     const txt = signBeacon(b, keys());
-    expect(txt.map((t) => t.split("=")[0])).toEqual(["id", "c", "u", "t", "v", "ts", "n", "a", "h"]);
+    expect(txt.map((t) => t.split("=")[0])).toEqual(["id", "c", "u", "t", "v", "ts", "n", "a", "b", "h"]);
     expect(openBeacon(txt, keys())).toEqual({ ok: true, beacon: b });
     expect(openBeacon(txt.map((t) => new TextEncoder().encode(t)), keys())).toEqual({ ok: true, beacon: b });
   });
