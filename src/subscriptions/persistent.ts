@@ -68,6 +68,7 @@ export class PersistentSubscription {
   readonly selector: Selector;
   readonly settings: PersistentSettings;
   private feed: EventFeed | null = null;
+  private feedFailureLogged = false;
   private readonly consumers: PersistentConsumer[] = [];
   private roundRobin = 0;
   /** Outstanding events of the subscription by position. */
@@ -291,8 +292,17 @@ export class PersistentSubscription {
   private ensureFeed(): void {
     if (this.feed !== null) return;
     const start = Math.max(0, this.checkpoint + 1);
-    this.feed = new EventFeed(this.context.store, selectorSource(this.selector), { position: start, version: 0 }, this.settings.bufferCount);
-    this.feed.onReady = () => this.pump();
+    const feed = new EventFeed(this.context.store, selectorSource(this.selector), { position: start, version: 0 }, this.settings.bufferCount);
+    this.feed = feed;
+    feed.onReady = () => {
+      // A feed that failed (a read error) delivers nothing more: say so once, loudly; health
+      // then reports the subscription stalled instead of catching up for ever.
+      if (feed.closed && feed.error !== null && !this.feedFailureLogged) {
+        this.feedFailureLogged = true;
+        console.error(`edge-esdb: persistent subscription '${this.name}' stopped reading events:`, feed.error);
+      }
+      this.pump();
+    };
     this.context.hub.add(this.feed);
   }
 
@@ -478,7 +488,8 @@ export class PersistentSubscription {
     const lagEvents = Math.max(0, head - (this.checkpoint + 1));
     let inFlight = 0;
     for (const consumer of this.consumers) inFlight += consumer.inFlight.size;
-    const hasWork = outstanding > 0 || buffered > 0 || this.retryQueue.length > 0;
+    const feedFailed = this.feed !== null && this.feed.closed && this.feed.error !== null && lagEvents > 0;
+    const hasWork = outstanding > 0 || buffered > 0 || this.retryQueue.length > 0 || feedFailed;
     let state: SubscriptionState;
     if (this.paused || this.stopping || this.consumers.length === 0) state = "paused";
     else if (hasWork && this.context.now() - this.lastProgressMs > this.settings.stalledAfterMs) state = "stalled";

@@ -212,6 +212,29 @@ describe("persistent subscriptions", () => {
     expect(subs.get("hand")).toMatchObject({ checkpoint: 29, inFlight: 0, consumers: 0 });
   });
 
+  test("a subscription whose reads fail reports stalled (and logs), instead of catching up for ever", async () => {
+    const clock = manualClock();
+    await using t = testStore({ clock: clock.now });
+    await t.store.append("a", "any", [ev("E"), ev("E")]);
+    // A damaged row (say, a bad sector) makes every read past it fail.
+    t.store.database.run("UPDATE events SET data = '{not json' WHERE position = 0");
+    const subs = t.store.subscriptions;
+    await subs.create("broken", { selector: { pattern: "*" }, settings: { ...fast, stalledAfterMs: 1000 } });
+    const logged: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args[0]);
+    try {
+      const consumer = subs.connect("broken");
+      await waitFor(() => logged.length > 0, "the failure is logged");
+      clock.advance(1001);
+      expect(subs.get("broken")).toMatchObject({ state: "stalled", lagEvents: 2 });
+      expect(String(logged[0])).toContain("persistent subscription 'broken' stopped reading events");
+      consumer.close();
+    } finally {
+      console.error = original;
+    }
+  });
+
   test("health: paused without consumers, live, stalled without progress, catching up; memory bounded without consumers", async () => {
     const clock = manualClock();
     await using t = testStore({ clock: clock.now });
