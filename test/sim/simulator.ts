@@ -445,6 +445,11 @@ export class Simulation {
   }
 
   private persist(n: SimNode, rd: Ready): void {
+    // The crash model keeps everything but the commit index across a crash, which is only true
+    // if entries and snapshots always come with an fsync: check that instead of trusting it.
+    if (!rd.mustSync && (rd.entries.length > 0 || rd.snapshot !== null)) {
+      throw new Violation(`${n.id}: a Ready with ${rd.entries.length} entries${rd.snapshot === null ? "" : " and a snapshot"} did not ask for an fsync`);
+    }
     if (rd.snapshot !== null) n.storage.applySnapshot(rd.snapshot);
     n.storage.append(rd.entries);
     if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
