@@ -26,6 +26,27 @@ export async function rate(seconds: number, step: () => unknown | Promise<unknow
   return units / ((performance.now() - start) / 1000);
 }
 
+/**
+ * Runs `appenders` concurrent loops of `step(index)` for `seconds`; returns how many steps
+ * finished and over how long. The loops stop together and are awaited before it returns.
+ */
+export async function concurrently(seconds: number, appenders: number, step: (index: number) => Promise<unknown>): Promise<{ count: number; elapsedS: number; startMs: number }> {
+  let count = 0;
+  let stop = false;
+  const loop = async (index: number) => {
+    while (!stop) {
+      await step(index);
+      count++;
+    }
+  };
+  const startMs = performance.now();
+  const loops = Array.from({ length: appenders }, (_, i) => loop(i));
+  await Bun.sleep(seconds * 1000);
+  stop = true;
+  await Promise.all(loops);
+  return { count, elapsedS: (performance.now() - startMs) / 1000, startMs };
+}
+
 export interface Row {
   case: string;
   value: number;

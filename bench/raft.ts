@@ -8,7 +8,7 @@
 import { Prng } from "../src/lib/index.ts";
 import { MemoryStorage, RawNode, type Message } from "../src/raft/index.ts";
 import { openStore } from "../src/index.ts";
-import { parseSeconds, printTable, rate, scratchDir, type Row } from "./harness.ts";
+import { concurrently, parseSeconds, printTable, rate, scratchDir, type Row } from "./harness.ts";
 
 const entryBytes = 100;
 const batchEntries = 256;
@@ -70,22 +70,9 @@ async function storeAppendRate(seconds: number, appenders: number): Promise<numb
   using scratch = scratchDir("raft-bench-store");
   const store = openStore({ dataDir: scratch.dir, durability: "full", openTelemetry: false });
   const event = [{ type: "OrderPlaced", data: { total: 42, sku: "abc-123" } }];
-  let appended = 0;
-  let stop = false;
-  const worker = async (index: number): Promise<void> => {
-    while (!stop) {
-      await store.append(`order-${index}`, "any", event);
-      appended++;
-    }
-  };
-  const start = performance.now();
-  const workers = Array.from({ length: appenders }, (_, i) => worker(i));
-  await Bun.sleep(seconds * 1000);
-  stop = true;
-  await Promise.all(workers);
-  const result = appended / ((performance.now() - start) / 1000);
+  const run = await concurrently(seconds, appenders, (index) => store.append(`order-${index}`, "any", event));
   await store.close();
-  return result;
+  return run.count / run.elapsedS;
 }
 
 async function main(): Promise<void> {

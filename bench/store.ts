@@ -11,7 +11,7 @@ import path from "node:path";
 import { migrations, storeFileName } from "../src/store/index.ts";
 import { openStore, type EventStore } from "../src/index.ts";
 import { uuidV7 } from "../src/lib/index.ts";
-import { parseSeconds, printTable, rate, scratchDir, type Row } from "./harness.ts";
+import { concurrently, parseSeconds, printTable, rate, scratchDir, type Row } from "./harness.ts";
 
 const payload = { orderId: "order-000000", customer: "c-42", lines: [{ sku: "sku-1", quantity: 2, price: 1999 }, { sku: "sku-2", quantity: 1, price: 4999 }], note: "x".repeat(60) };
 const payloadJson = JSON.stringify(payload);
@@ -61,23 +61,10 @@ async function storeAppendRate(seconds: number, batch: number, durability: "full
 async function concurrentAppendRate(seconds: number, appenders: number, durability: "full" | "normal", oneStream: boolean): Promise<number> {
   using scratch = scratchDir("store");
   const store = openStore({ dataDir: scratch.dir, durability });
-  let appended = 0;
-  let stop = false;
   const event = [{ type: "OrderPlaced", data: payload }];
-  const worker = async (index: number) => {
-    while (!stop) {
-      await store.append(oneStream ? "order-1" : `order-${index}`, "any", event);
-      appended++;
-    }
-  };
-  const start = performance.now();
-  const workers = Array.from({ length: appenders }, (_, i) => worker(i));
-  await Bun.sleep(seconds * 1000);
-  stop = true;
-  await Promise.all(workers);
-  const result = appended / ((performance.now() - start) / 1000);
+  const run = await concurrently(seconds, appenders, (index) => store.append(oneStream ? "order-1" : `order-${index}`, "any", event));
   await store.close();
-  return result;
+  return run.count / run.elapsedS;
 }
 
 async function readRates(seconds: number): Promise<{ store: number; raw: number; rawParsed: number }> {

@@ -9,7 +9,7 @@
 //   npx bun bench/subscriptions.ts --seconds 2 [--normal]
 
 import { openStore, type Store } from "../src/index.ts";
-import { parseSeconds, printTable, scratchDir, type Row } from "./harness.ts";
+import { concurrently, parseSeconds, printTable, scratchDir, type Row } from "./harness.ts";
 
 const payload = { orderId: "order-000000", customer: "c-42", lines: [{ sku: "sku-1", quantity: 2, price: 1999 }], note: "x".repeat(60) };
 const appenders = 16;
@@ -21,22 +21,12 @@ interface Run {
 }
 
 async function appendWhile(store: Store, seconds: number, ackTimes: Float64Array): Promise<{ appended: number; elapsedS: number; startMs: number }> {
-  let appended = 0;
-  let stop = false;
   const event = [{ type: "OrderPlaced", data: payload }];
-  const worker = async (index: number) => {
-    while (!stop) {
-      const result = await store.append(`order-${index}`, "any", event);
-      if (result.position < ackTimes.length) ackTimes[result.position] = performance.now();
-      appended++;
-    }
-  };
-  const start = performance.now();
-  const workers = Array.from({ length: appenders }, (_, i) => worker(i));
-  await Bun.sleep(seconds * 1000);
-  stop = true;
-  await Promise.all(workers);
-  return { appended, elapsedS: (performance.now() - start) / 1000, startMs: start };
+  const run = await concurrently(seconds, appenders, async (index) => {
+    const result = await store.append(`order-${index}`, "any", event);
+    if (result.position < ackTimes.length) ackTimes[result.position] = performance.now();
+  });
+  return { appended: run.count, elapsedS: run.elapsedS, startMs: run.startMs };
 }
 
 /**
