@@ -3,7 +3,8 @@
 // transport and discovery (interface pinned by the config), connects to every peer discovery
 // reports, sends each a ping every 100 ms and a 100 kB bulk message every second, and prints JSON lines:
 // {"event":"cluster node up"|"cluster node down","peer":...}, {"event":"message","from":...,
-// "type":...}, and every 250 ms {"event":"drops","transport":{...},"discovery":{...}}.
+// "type":...}, and every 250 ms {"event":"drops","transport":{...},"discovery":{...},"links":{...}}
+// (links: the transport's stats for each peer that is up).
 // A "blast" list makes it send to addresses it was given, whether it discovered them or not
 // (the wrong-secret node does this).
 
@@ -70,7 +71,10 @@ setInterval(() => {
     if (n % 5 === 0) void transport.send(`blast-${i}`, { type: blobType.id, body: { id: n, data: new Uint8Array(2000) } }).catch(() => {});
   });
 }, 100);
-setInterval(() => print({ event: "drops", transport: transport.drops.snapshot(), discovery: discovery.drops.snapshot() }), 250);
+setInterval(() => {
+  const links = Object.fromEntries([...peers].map((peer) => [peer, transport.peerStats(peer)]));
+  print({ event: "drops", transport: transport.drops.snapshot(), discovery: discovery.drops.snapshot(), links });
+}, 250);
 
 const shutdown = async () => {
   await discovery.stop();
