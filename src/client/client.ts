@@ -2,7 +2,8 @@
 // version, delete, streams, fold, snapshots) and errors, over the unix socket or TCP, with live
 // reads as async iterators over SSE. Works in Bun and in Node 20.
 
-import { errorFromResponse } from "./errors.ts";
+import { EdgeEsdbError, uuidV7 } from "../lib/index.ts";
+import { errorFromResponse, HttpStatusError } from "./errors.ts";
 import { parseSse } from "./sse.ts";
 import { chooseTransport, type RawResponse, type Transport } from "./transport.ts";
 import type {
@@ -34,6 +35,34 @@ export interface ClientOptions {
   url?: string;
   /** Bearer token for TCP. */
   token?: string;
+  /**
+   * Times an append or a read is sent again after the connection failed before an answer came
+   * (refused, reset, closed mid-response); default 2, 0 turns it off. An HTTP error status is
+   * never retried. Appends are safe to resend: the client gives every event without an id a
+   * UUID v7 before the first attempt, and the store answers a resent batch with its original
+   * result without writing it twice.
+   */
+  retries?: number;
+}
+
+/** Waits before the retries after a connection failure: short, the daemon is local. */
+const retryDelaysMs = [25, 100, 250, 500, 1000] as const;
+
+/** A UUID v7 from this runtime's clock and random source (Bun and Node 20 alike). */
+function newEventId(): string {
+  return uuidV7(Date.now(), crypto.getRandomValues(new Uint8Array(10)));
+}
+
+/** True for an error that is the server's answer (a status and body) or an answer we could not parse. */
+function isServerAnswer(error: unknown): boolean {
+  return error instanceof EdgeEsdbError || error instanceof HttpStatusError || error instanceof SyntaxError;
+}
+
+/** Marks an error that came with an HTTP status (so it is the server's answer, not the connection's). */
+class AnsweredError extends Error {
+  constructor(readonly answer: unknown) {
+    super("answered");
+  }
 }
 
 /** Pages a fold reads at a time: the server's readCountMax. */
@@ -120,12 +149,18 @@ export interface LiveRead extends AsyncIterable<RecordedEvent> {
 export class EdgeEsdbClient {
   private readonly transport: Transport;
   private readonly headers: Record<string, string>;
+  private readonly retries: number;
   readonly snapshots: ClientSnapshots;
   readonly subscriptions: ClientSubscriptions;
 
   constructor(options: ClientOptions) {
     this.transport = chooseTransport(options);
     this.headers = options.token === undefined || options.token === "" ? {} : { authorization: `Bearer ${options.token}` };
+    const retries = options.retries ?? 2;
+    if (!Number.isInteger(retries) || retries < 0 || retries > retryDelaysMs.length) {
+      throw new TypeError(`edge-esdb client: retries must be an integer from 0 to ${retryDelaysMs.length}, got ${retries}`);
+    }
+    this.retries = retries;
     this.snapshots = new ClientSnapshots(this);
     this.subscriptions = new ClientSubscriptions(this);
   }
@@ -152,18 +187,42 @@ export class EdgeEsdbClient {
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
+  /**
+   * json() for a request that is safe to send again (a read, or an append whose events all have
+   * ids): a failure of the connection before the whole answer arrived is retried; an answer with
+   * an error status is thrown as it is.
+   */
+  private async jsonWithRetry<T>(method: string, path: string, options: { body?: unknown; streamId?: string } = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.json<T>(method, path, options).catch((error: unknown) => {
+          throw isServerAnswer(error) ? new AnsweredError(error) : error;
+        });
+      } catch (error) {
+        if (error instanceof AnsweredError) throw error.answer;
+        if (attempt >= this.retries) throw error;
+        await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[attempt]));
+      }
+    }
+  }
+
+  /**
+   * Appends events; an event without an id gets a UUID v7 here, so that a resend after a lost
+   * answer (see ClientOptions.retries) is recognised by the store and stored once.
+   */
   async append(streamId: string, expectedVersion: ExpectedVersion, events: readonly EventInput[]): Promise<AppendResult> {
-    return this.json<AppendResult>("POST", streamPath(streamId), { body: { expectedVersion, events: events.map(toWireInput) }, streamId });
+    const withIds = events.map((event) => (event.id === undefined ? { ...event, id: newEventId() } : event));
+    return this.jsonWithRetry<AppendResult>("POST", streamPath(streamId), { body: { expectedVersion, events: withIds.map(toWireInput) }, streamId });
   }
 
   async read(streamId: string, options: ReadOptions = {}): Promise<RecordedEvent[]> {
-    const body = await this.json<{ events: WireEvent[] }>("GET", `${streamPath(streamId)}${query({ from: options.from, limit: options.limit, direction: options.direction })}`, { streamId });
+    const body = await this.jsonWithRetry<{ events: WireEvent[] }>("GET", `${streamPath(streamId)}${query({ from: options.from, limit: options.limit, direction: options.direction })}`, { streamId });
     return body.events.map(fromWireEvent);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const q = query({ fromPosition: options.fromPosition, limit: options.limit, direction: options.direction, ...filterQuery(options.filter) });
-    const body = await this.json<{ events: WireEvent[] }>("GET", `/v1/all${q}`);
+    const body = await this.jsonWithRetry<{ events: WireEvent[] }>("GET", `/v1/all${q}`);
     return body.events.map(fromWireEvent);
   }
 
