@@ -15,7 +15,7 @@ import { Database } from "bun:sqlite";
 import type { Command } from "commander";
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { CorruptError, InvalidArgumentError, NotFoundError } from "../../lib/index.ts";
+import { CorruptError, EdgeEsdbError, InvalidArgumentError, NotFoundError } from "../../lib/index.ts";
 import { storeFileName } from "../../store/index.ts";
 import { configFor, holdDataDirLock, wantsJson } from "../context.ts";
 import { formatBytes, printJson } from "../output.ts";
@@ -102,17 +102,23 @@ export interface RestoreResult {
  * to replace a store that holds events unless forced. A store too damaged to open is replaced
  * only when forced (that is when a restore is most needed).
  */
-function checkpointBeforeReplace(dataDir: string, storeFile: string, force: boolean): void {
+function checkpointBeforeReplace(dataDir: string, storeFile: string, force: boolean, readerWaitMs: number): void {
   let current: Database | null = null;
   try {
     current = new Database(storeFile);
-    current.run("PRAGMA busy_timeout = 5000");
+    current.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(readerWaitMs))}`);
     const hasEvents = (current.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'events'").get() as { n: number }).n === 1;
     const events = hasEvents ? (current.query("SELECT count(*) AS n FROM events").get() as { n: number }).n : 0;
     if (events > 0 && !force) throw new InvalidArgumentError(`the store in '${dataDir}' holds ${events} events; restoring replaces them: pass --force (and take a backup first)`);
-    current.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    // A reader (an inspection, a backup) that holds an old snapshot keeps the checkpoint from
+    // reaching the end of the WAL, even after busy_timeout. Removing that WAL would lose part of
+    // the old store if the restore then crashed before its rename: refuse instead.
+    const checkpoint = current.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number; log: number; checkpointed: number } | null;
+    if (checkpoint !== null && (checkpoint.busy !== 0 || checkpoint.log !== checkpoint.checkpointed)) {
+      throw new EdgeEsdbError("store_locked", `another process is reading the store in '${dataDir}' (its write-ahead log could not be checkpointed); nothing restored: stop it and try again`);
+    }
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
+    if (error instanceof EdgeEsdbError) throw error;
     if (!force) throw new CorruptError(`the store in '${dataDir}' cannot be read (${(error as Error).message}); pass --force to replace it`);
     // Forced over a damaged store: its WAL goes with it.
   } finally {
@@ -121,7 +127,7 @@ function checkpointBeforeReplace(dataDir: string, storeFile: string, force: bool
 }
 
 /** Replaces the data dir's store with `backupFile`. Refuses while a writer holds the lock. */
-export function restoreStore(dataDir: string, backupFile: string, options: { force?: boolean } = {}): RestoreResult {
+export function restoreStore(dataDir: string, backupFile: string, options: { force?: boolean; readerWaitMs?: number } = {}): RestoreResult {
   const from = path.resolve(backupFile);
   if (!existsSync(from)) throw new NotFoundError(`no backup at '${from}'`);
   const report = verifyStoreFile(from);
@@ -129,7 +135,7 @@ export function restoreStore(dataDir: string, backupFile: string, options: { for
   using _lock = holdDataDirLock(dataDir);
   const storeFile = path.join(dataDir, storeFileName);
   const replaced = existsSync(storeFile);
-  if (replaced) checkpointBeforeReplace(dataDir, storeFile, options.force === true);
+  if (replaced) checkpointBeforeReplace(dataDir, storeFile, options.force === true, options.readerWaitMs ?? 5_000);
   const temporary = temporaryBeside(storeFile, "restore");
   copyFileSync(from, temporary);
   fsyncPath(temporary);

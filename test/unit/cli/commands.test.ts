@@ -132,6 +132,42 @@ describe("backup and restore", () => {
     expect(runCli(["--data-dir", dataDir, "--json", "append", "after", "Restored", "{}"])).toMatchObject({ code: 0 });
   });
 
+  test("restore refuses while another process reads the store with the WAL unfolded, and the store keeps every event", async () => {
+    using dir = tempDir();
+    const dataDir = path.join(dir.path, "data");
+    await seed(dataDir);
+    const backup = path.join(dir.path, "b.db");
+    expect(runCli(["--data-dir", dataDir, "backup", backup]).code).toBe(0);
+    // A reader holds a snapshot taken before more events are written: the store's close cannot
+    // checkpoint past it, so those events stay in the WAL.
+    const reader = new Database(path.join(dataDir, "store.db"), { readonly: true });
+    reader.run("BEGIN");
+    reader.query("SELECT count(*) FROM events").get();
+    const store = openStore({ dataDir, durability: "normal" });
+    await store.append("late", "any", [{ type: "Late", data: {} }, { type: "Late", data: {} }]);
+    await store.close();
+    expect(statSync(path.join(dataDir, "store.db-wal")).size).toBeGreaterThan(0);
+    try {
+      const { restoreStore } = await import("../../../src/cli/commands/backup.ts");
+      const refused = (() => {
+        try {
+          restoreStore(dataDir, backup, { force: true, readerWaitMs: 50 });
+          return null;
+        } catch (error) {
+          return error as { code?: string; message: string };
+        }
+      })();
+      expect(refused?.code).toBe("store_locked");
+      expect(refused?.message).toMatch(/another process is reading the store .*nothing restored/);
+    } finally {
+      reader.run("ROLLBACK");
+      reader.close();
+    }
+    expect(JSON.parse(runCli(["--data-dir", dataDir, "--json", "info"]).stdout)).toMatchObject({ headPosition: 7 });
+    expect(runCli(["--data-dir", dataDir, "restore", "--force", backup]).code).toBe(0);
+    expect(JSON.parse(runCli(["--data-dir", dataDir, "--json", "info"]).stdout)).toMatchObject({ headPosition: 5 });
+  });
+
   test("restore refuses a file that does not verify, and leaves the store alone", async () => {
     using dir = tempDir();
     await seed(dir.path);
