@@ -4,7 +4,8 @@
 // 200-byte payloads one at a time (sync) and 64 in flight (async), started and stopped here.
 // NATS acknowledges before fsync by default; our `full` durability acknowledges after it.
 //
-//   bun bench/http.ts --seconds N [--rounds R]   (each case: best of R alternating rounds, default 3)
+//   bun bench/http.ts --seconds N [--rounds R] [--only REGEX]   (each case: best of R alternating
+//   rounds, default 3; --only runs the cases whose names match and prints them alone)
 
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
@@ -99,9 +100,111 @@ async function startDaemon(dataDir: string, durability: "full" | "normal"): Prom
   };
 }
 
+/** The TCP address in a daemon's `http://host:port` URL. */
+function tcpTarget(url: string): HttpTarget {
+  const parsed = new URL(url);
+  return { hostname: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port) };
+}
+
 async function httpRate(seconds: number, workers: number, client: EdgeEsdbClient, streamPrefix: string): Promise<number> {
   const events = [{ type: "Measured", data: eventData }];
   return concurrentRate(seconds, workers, (w) => client.append(`${streamPrefix}-${w}`, "any", events));
+}
+
+// ------------------------------------------------------------------------ a lean HTTP load generator
+
+/** Where a raw connection goes: the daemon's unix socket, or its TCP address. */
+type HttpTarget = { unix: string } | { hostname: string; port: number };
+
+/**
+ * A minimal HTTP/1.1 keep-alive client over Bun.connect, the counterpart of NatsConnection: it
+ * sends the same prebuilt POST each time, one request in flight, and parses only the status line,
+ * the headers and a Content-Length body. Anything but a 200 with a Content-Length body fails the
+ * benchmark loudly, so a rate never counts errors.
+ */
+class RawHttpConnection {
+  private buffer: Buffer = Buffer.alloc(0);
+  private pending: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  private unsent: Uint8Array | null = null;
+  private socket!: Bun.Socket<undefined>;
+
+  private constructor(private readonly request: Uint8Array) {}
+
+  static async connect(target: HttpTarget, request: Uint8Array): Promise<RawHttpConnection> {
+    const connection = new RawHttpConnection(request);
+    const handlers: Bun.SocketHandler<undefined> = {
+      data: (_socket, data) => connection.receive(data),
+      drain: () => connection.flush(),
+      close: () => connection.fail(new Error("raw HTTP: the server closed the connection")),
+      error: (_socket, error) => connection.fail(error),
+    };
+    connection.socket = "unix" in target ? await Bun.connect({ unix: target.unix, socket: handlers }) : await Bun.connect({ hostname: target.hostname, port: target.port, socket: handlers });
+    return connection;
+  }
+
+  /** Sends the request; resolves when its 200 has fully arrived. */
+  post(): Promise<void> {
+    if (this.pending !== null) throw new Error("raw HTTP: one request in flight per connection");
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.pending = { resolve, reject };
+    this.unsent = this.request;
+    this.flush();
+    return promise;
+  }
+
+  private flush(): void {
+    if (this.unsent === null) return;
+    const written = this.socket.write(this.unsent);
+    this.unsent = written >= this.unsent.byteLength ? null : this.unsent.subarray(Math.max(0, written));
+  }
+
+  private receive(data: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? data : Buffer.concat([this.buffer, data]);
+    const headEnd = this.buffer.indexOf("\r\n\r\n");
+    if (headEnd < 0) return;
+    const head = this.buffer.toString("latin1", 0, headEnd);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length === null) return this.fail(new Error(`raw HTTP: a response without Content-Length: ${head}`));
+    const end = headEnd + 4 + Number(length[1]);
+    if (this.buffer.length < end) return;
+    if (this.buffer.length > end) return this.fail(new Error("raw HTTP: bytes after the response, none were asked for"));
+    const status = head.slice(9, 12);
+    const body = status === "200" ? "" : this.buffer.toString("utf8", headEnd + 4, end);
+    this.buffer = Buffer.alloc(0);
+    const pending = this.pending;
+    this.pending = null;
+    if (pending === null) throw new Error("raw HTTP: a response nobody asked for");
+    if (status === "200") pending.resolve();
+    else pending.reject(new Error(`raw HTTP: ${head.split("\r\n")[0]}: ${body}`));
+  }
+
+  private fail(error: Error): void {
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(error);
+  }
+
+  close(): void {
+    this.pending = null;
+    this.socket.end();
+  }
+}
+
+/** The append every raw request sends: the same bytes each time (no event id: the server assigns one). */
+function appendRequest(streamId: string): Uint8Array {
+  const body = JSON.stringify({ expectedVersion: "any", events: [{ type: "Measured", data: eventData }] });
+  const head = `POST /v1/streams/${encodeURIComponent(streamId)} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  return Buffer.from(head + body);
+}
+
+/** `connections` raw keep-alive connections, each appending to its own stream, one request in flight each. */
+async function leanRate(seconds: number, target: HttpTarget, connections: number, streamPrefix: string): Promise<number> {
+  const pool = await Promise.all(Array.from({ length: connections }, (_, w) => RawHttpConnection.connect(target, appendRequest(`${streamPrefix}-${w}`))));
+  try {
+    return await concurrentRate(seconds, connections, (w) => (pool[w] as RawHttpConnection).post());
+  } finally {
+    for (const connection of pool) connection.close();
+  }
 }
 
 // ----------------------------------------------------------------------------- NATS JetStream
@@ -237,7 +340,7 @@ async function startNatsBench(storeDir: string): Promise<NatsBench | null> {
  * Every case runs once per round, the rounds alternate the cases, and each case keeps its best
  * round: on a shared machine (other processes, a noisy disk) that compares like with like.
  */
-export async function runHttpBench(seconds: number, rounds: number): Promise<void> {
+export async function runHttpBench(seconds: number, rounds: number, only: RegExp | null = null): Promise<void> {
   using fullDir = scratchDir("http-full");
   using normalDir = scratchDir("http-normal");
   using natsDir = scratchDir("nats");
@@ -253,13 +356,21 @@ export async function runHttpBench(seconds: number, rounds: number): Promise<voi
     full: { unix: new EdgeEsdbClient({ socketPath: daemons.full.socketPath }), tcp: new EdgeEsdbClient({ url: daemons.full.url }) },
     normal: { unix: new EdgeEsdbClient({ socketPath: daemons.normal.socketPath }), tcp: new EdgeEsdbClient({ url: daemons.normal.url }) },
   };
+  const targets = {
+    full: { unix: { unix: daemons.full.socketPath }, tcp: tcpTarget(daemons.full.url) },
+    normal: { unix: { unix: daemons.normal.socketPath }, tcp: tcpTarget(daemons.normal.url) },
+  };
   const cases = new Map<string, () => Promise<number>>();
   for (const n of concurrencies) {
     cases.set(`library:${n}`, () => libraryRate(seconds, n, libraryStores.full));
+    cases.set(`lean:full:unix:${n}`, () => leanRate(seconds, targets.full.unix, n, `lu${n}`));
+    cases.set(`lean:full:tcp:${n}`, () => leanRate(seconds, targets.full.tcp, n, `lt${n}`));
     cases.set(`full:unix:${n}`, () => httpRate(seconds, n, clients.full.unix, `u${n}`));
     cases.set(`full:tcp:${n}`, () => httpRate(seconds, n, clients.full.tcp, `t${n}`));
   }
   cases.set("library-normal:1", () => libraryRate(seconds, 1, libraryStores.normal));
+  cases.set("lean:normal:unix:1", () => leanRate(seconds, targets.normal.unix, 1, "lu1"));
+  cases.set("lean:normal:unix:64", () => leanRate(seconds, targets.normal.unix, 64, "lu64"));
   cases.set("normal:unix:1", () => httpRate(seconds, 1, clients.normal.unix, "u1"));
   cases.set("normal:unix:64", () => httpRate(seconds, 64, clients.normal.unix, "u64"));
   cases.set("raw:normal", () => rawSqliteRate(seconds, raw.normal));
@@ -268,6 +379,7 @@ export async function runHttpBench(seconds: number, rounds: number): Promise<voi
     cases.set("nats:sync", () => concurrentRate(seconds, 1, () => nats.publish()));
     cases.set("nats:async", () => concurrentRate(seconds, natsInFlight, () => nats.publish()));
   }
+  if (only !== null) for (const name of [...cases.keys()]) if (!only.test(name)) cases.delete(name);
   const best = new Map<string, number>();
   try {
     for (let round = 0; round < rounds; round++) {
@@ -280,16 +392,28 @@ export async function runHttpBench(seconds: number, rounds: number): Promise<voi
     raw.normal.close();
   }
   const get = (name: string) => best.get(name) as number;
+  if (only !== null) {
+    printTable(`selected cases (--only ${only.source}; best of ${rounds} alternating rounds of ${seconds} s)`, [...best].map(([name, value]) => ({ case: name, value, unit: "per s" })));
+    return;
+  }
 
   const rows: Row[] = [];
   for (const n of concurrencies) {
-    rows.push({ case: `HTTP unix socket, ${n} client(s), full`, value: get(`full:unix:${n}`), unit: "appends/s", baseline: get(`library:${n}`) });
-    rows.push({ case: `HTTP TCP loopback, ${n} client(s), full`, value: get(`full:tcp:${n}`), unit: "appends/s", baseline: get(`library:${n}`) });
+    rows.push({ case: `lean raw HTTP, unix socket, ${n} conn(s), full`, value: get(`lean:full:unix:${n}`), unit: "appends/s", baseline: get(`library:${n}`) });
+    rows.push({ case: `lean raw HTTP, TCP loopback, ${n} conn(s), full`, value: get(`lean:full:tcp:${n}`), unit: "appends/s", baseline: get(`library:${n}`) });
   }
-  rows.push({ case: "HTTP unix socket, 1 client, normal", value: get("normal:unix:1"), unit: "appends/s", baseline: get("library-normal:1") });
+  rows.push({ case: "lean raw HTTP, unix socket, 1 conn, normal", value: get("lean:normal:unix:1"), unit: "appends/s", baseline: get("library-normal:1") });
+  for (const n of concurrencies) {
+    rows.push({ case: `EdgeEsdbClient (fetch), unix socket, ${n} client(s), full`, value: get(`full:unix:${n}`), unit: "appends/s", baseline: get(`library:${n}`) });
+    rows.push({ case: `EdgeEsdbClient (fetch), TCP loopback, ${n} client(s), full`, value: get(`full:tcp:${n}`), unit: "appends/s", baseline: get(`library:${n}`) });
+  }
+  rows.push({ case: "EdgeEsdbClient (fetch), unix socket, 1 client, normal", value: get("normal:unix:1"), unit: "appends/s", baseline: get("library-normal:1") });
   for (const n of concurrencies) rows.push({ case: `library in-process, ${n} appender(s), full`, value: get(`library:${n}`), unit: "appends/s" });
   rows.push({ case: "library in-process, 1 appender, normal", value: get("library-normal:1"), unit: "appends/s" });
-  printTable(`HTTP gateway vs the in-process library (1 event of ${payloadBytes} B per append; baseline = library at the same concurrency and durability; best of ${rounds} alternating rounds of ${seconds} s)`, rows);
+  printTable(
+    `HTTP gateway vs the in-process library (1 event of ${payloadBytes} B per append; lean raw HTTP = keep-alive HTTP/1.1 over Bun.connect, one request in flight per connection, like the NATS driver; EdgeEsdbClient = the project's client over fetch, which also adds an event id; baseline = library at the same concurrency and durability; best of ${rounds} alternating rounds of ${seconds} s)`,
+    rows,
+  );
 
   if (nats === null) {
     console.log("\nnats-server not installed (apt-get install nats-server): the NATS comparison is skipped");
@@ -300,15 +424,18 @@ export async function runHttpBench(seconds: number, rounds: number): Promise<voi
   const versus: Row[] = [
     { case: "NATS JetStream sync publish (1 at a time; ack before fsync)", value: syncRate, unit: "msgs/s" },
     { case: `NATS JetStream async publish (${natsInFlight} in flight; ack before fsync)`, value: asyncRate, unit: "msgs/s" },
-    { case: "HTTP unix, 64 clients, full (ack after fsync) vs NATS async", value: get("full:unix:64"), unit: "appends/s", baseline: asyncRate, target: 1 },
-    { case: "HTTP unix, 64 clients, normal vs NATS async", value: get("normal:unix:64"), unit: "appends/s", baseline: asyncRate },
-    { case: "HTTP unix, 1 client, normal vs NATS sync", value: get("normal:unix:1"), unit: "appends/s", baseline: syncRate, target: 1 },
-    { case: "HTTP unix, 1 client, full (fsync per append) vs NATS sync", value: get("full:unix:1"), unit: "appends/s", baseline: syncRate },
+    { case: "lean HTTP unix, 64 conns, full (ack after fsync) vs NATS async", value: get("lean:full:unix:64"), unit: "appends/s", baseline: asyncRate, target: 1 },
+    { case: "lean HTTP unix, 64 conns, normal vs NATS async", value: get("lean:normal:unix:64"), unit: "appends/s", baseline: asyncRate },
+    { case: "lean HTTP unix, 1 conn, normal vs NATS sync", value: get("lean:normal:unix:1"), unit: "appends/s", baseline: syncRate, target: 1 },
+    { case: "lean HTTP unix, 1 conn, full (fsync per append) vs NATS sync", value: get("lean:full:unix:1"), unit: "appends/s", baseline: syncRate },
+    { case: "EdgeEsdbClient unix, 64 clients, full vs NATS async", value: get("full:unix:64"), unit: "appends/s", baseline: asyncRate },
+    { case: "EdgeEsdbClient unix, 64 clients, normal vs NATS async", value: get("normal:unix:64"), unit: "appends/s", baseline: asyncRate },
+    { case: "EdgeEsdbClient unix, 1 client, normal vs NATS sync", value: get("normal:unix:1"), unit: "appends/s", baseline: syncRate },
     { case: "library in-process, 1 appender, normal vs NATS sync", value: get("library-normal:1"), unit: "appends/s", baseline: syncRate },
     { case: "raw bun:sqlite, 1 row per commit, NORMAL vs NATS sync", value: get("raw:normal"), unit: "commits/s", baseline: syncRate },
     { case: "raw bun:sqlite, 1 row per commit, FULL (fsync) vs NATS sync", value: get("raw:full"), unit: "commits/s", baseline: syncRate },
   ];
-  printTable(`HTTP gateway vs NATS JetStream (file storage, loopback, ${payloadBytes} B payloads; best of ${rounds} alternating rounds of ${seconds} s)`, versus);
+  printTable(`HTTP gateway vs NATS JetStream (file storage, loopback, ${payloadBytes} B payloads; both driven by a minimal raw-socket client in this process; best of ${rounds} alternating rounds of ${seconds} s)`, versus);
 }
 
 function parseRounds(fallback: number): number {
@@ -318,5 +445,6 @@ function parseRounds(fallback: number): number {
 }
 
 if (import.meta.main) {
-  await runHttpBench(parseSeconds(2), parseRounds(3));
+  const onlyIndex = process.argv.indexOf("--only");
+  await runHttpBench(parseSeconds(2), parseRounds(3), onlyIndex >= 0 ? new RegExp(process.argv[onlyIndex + 1] ?? "") : null);
 }
