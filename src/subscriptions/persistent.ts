@@ -54,6 +54,11 @@ interface Pending {
   parking: boolean;
 }
 
+/** Back-off before a failed feed is opened again: from this... */
+const feedRetryDelayMsMin = 100;
+/** ...doubling up to this. */
+const feedRetryDelayMsMax = 30_000;
+
 export interface PersistentContext {
   store: EventStore;
   records: SubscriptionRecords;
@@ -69,6 +74,11 @@ export class PersistentSubscription {
   readonly settings: PersistentSettings;
   private feed: EventFeed | null = null;
   private feedFailureLogged = false;
+  /** One past the position of the last event taken from a feed: where a reopened feed starts. */
+  private takenBefore = 0;
+  /** Wait before reopening a feed that failed; doubles while reads keep failing. */
+  private feedRetryDelayMs: number = feedRetryDelayMsMin;
+  private feedRetryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly consumers: PersistentConsumer[] = [];
   private roundRobin = 0;
   /** Outstanding events of the subscription by position. */
@@ -291,19 +301,50 @@ export class PersistentSubscription {
 
   private ensureFeed(): void {
     if (this.feed !== null) return;
-    const start = Math.max(0, this.checkpoint + 1);
+    // Events taken before are outstanding or resolved; those a failed feed had buffered but not
+    // handed out were dropped with it and are read again from here.
+    const start = Math.max(0, this.checkpoint + 1, this.takenBefore);
     const feed = new EventFeed(this.context.store, selectorSource(this.selector), { position: start, version: 0 }, this.settings.bufferCount);
     this.feed = feed;
     feed.onReady = () => {
-      // A feed that failed (a read error) delivers nothing more: say so once, loudly; health
-      // then reports the subscription stalled instead of catching up for ever.
-      if (feed.closed && feed.error !== null && !this.feedFailureLogged) {
-        this.feedFailureLogged = true;
-        console.error(`edge-esdb: persistent subscription '${this.name}' stopped reading events:`, feed.error);
+      if (feed.closed && feed.error !== null) {
+        this.feedFailed(feed);
+        return;
+      }
+      if (this.feedFailureLogged && (feed.mode === "live" || feed.bufferedCount > 0)) {
+        this.feedFailureLogged = false;
+        this.feedRetryDelayMs = feedRetryDelayMsMin;
+        console.error(`edge-esdb: persistent subscription '${this.name}' reads events again`);
       }
       this.pump();
     };
     this.context.hub.add(this.feed);
+  }
+
+  /**
+   * A feed that failed (a read error: a damaged page, a full disk, an I/O error) delivers nothing
+   * more. Say so once, loudly; health reports the subscription stalled; and open a new feed after
+   * a back-off (doubling up to feedRetryDelayMsMax), so a passing fault does not stop it for good.
+   */
+  private feedFailed(feed: EventFeed): void {
+    if (this.feed !== feed || this.closed) return;
+    if (!this.feedFailureLogged) {
+      this.feedFailureLogged = true;
+      console.error(`edge-esdb: persistent subscription '${this.name}' stopped reading events (retrying):`, feed.error);
+    }
+    if (this.feedRetryTimer !== null) return;
+    const delay = this.feedRetryDelayMs;
+    this.feedRetryDelayMs = Math.min(feedRetryDelayMsMax, delay * 2);
+    this.feedRetryTimer = setTimeout(() => {
+      this.feedRetryTimer = null;
+      if (this.closed || this.feed !== feed) return;
+      this.context.hub.remove(feed);
+      this.feed = null;
+      this.ensureFeed();
+      this.pump();
+    }, delay);
+    (this.feedRetryTimer as { unref?: () => void }).unref?.();
+    this.pump();
   }
 
   /** Hands events to consumers with room, oldest taken-back events first, then parked replays, then new ones. */
@@ -346,6 +387,7 @@ export class PersistentSubscription {
     if (this.outstanding.size >= limits.outstandingPerSubscriptionMax) return null;
     const event = this.feed?.tryTake();
     if (event === undefined) return null;
+    this.takenBefore = event.position + 1;
     const pending: Pending = { event, origin: "stream", key: event.position, retryCount: 0, consumer: null, attempt: 0, deadlineMs: 0, notBeforeMs: 0, parking: false };
     if (this.outstanding.size === 0) this.lastProgressMs = now;
     this.outstanding.set(event.position, pending);
@@ -528,6 +570,7 @@ export class PersistentSubscription {
     this.closed = true;
     if (this.tickTimer !== null) clearTimeout(this.tickTimer);
     if (this.saveTimer !== null) clearTimeout(this.saveTimer);
+    if (this.feedRetryTimer !== null) clearTimeout(this.feedRetryTimer);
     for (const consumer of [...this.consumers]) consumer.end();
     this.consumers.length = 0;
     if (this.feed !== null) {

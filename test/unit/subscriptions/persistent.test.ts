@@ -235,6 +235,42 @@ describe("persistent subscriptions", () => {
     }
   });
 
+  test("a subscription whose reads failed reads again once the fault is gone, and loses nothing", async () => {
+    await using t = testStore();
+    await t.store.append("a", "any", [ev("E"), ev("E"), ev("E")]);
+    const good = (t.store.database.query("SELECT data FROM events WHERE position = 1").get() as { data: string }).data;
+    t.store.database.run("UPDATE events SET data = '{not json' WHERE position = 1");
+    const subs = t.store.subscriptions;
+    await subs.create("flaky", { selector: { pattern: "*" }, settings: { ...fast, stalledAfterMs: 1000 } });
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(String(args[0]));
+    try {
+      const consumer = subs.connect("flaky");
+      await waitFor(() => logged.some((l) => l.includes("stopped reading events")), "the failure is logged");
+      // Reads keep failing for a while (several reopen attempts), and are logged once.
+      await Bun.sleep(400);
+      expect(logged.filter((l) => l.includes("stopped reading events"))).toHaveLength(1);
+      t.store.database.run("UPDATE events SET data = ? WHERE position = 1", [good]);
+      const seen: number[] = [];
+      while (seen.length < 3) {
+        const d = (await consumer.next()) as Delivery;
+        seen.push(d.event.position);
+        d.ack();
+      }
+      expect(seen).toEqual([0, 1, 2]);
+      await t.store.append("a", "any", [ev("E")]);
+      const live = (await consumer.next()) as Delivery;
+      expect(live.event.position).toBe(3);
+      live.ack();
+      expect(logged.some((l) => l.includes("'flaky' reads events again"))).toBe(true);
+      await waitFor(() => subs.get("flaky").state === "live", "live again");
+      consumer.close();
+    } finally {
+      console.error = original;
+    }
+  });
+
   test("health: paused without consumers, live, stalled without progress, catching up; memory bounded without consumers", async () => {
     const clock = manualClock();
     await using t = testStore({ clock: clock.now });
