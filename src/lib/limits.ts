@@ -41,6 +41,10 @@ export const groupCommitAppendsMax = 1024;
 export const groupCommitBytesMax = 64 * MiB;
 /** Appends waiting for the group committer at most; beyond this, callers wait (back-pressure). */
 export const appendQueueCountMax = 65_536;
+/** Bytes of appends waiting for the group committer at most (one larger append may still enter an empty queue). */
+export const appendQueueBytesMax = 128 * MiB;
+/** Callers waiting for room in a full queue at most; beyond this an append fails at once with `unavailable`. */
+export const appendWaitersMax = 65_536;
 /** Subscription names: UTF-8 bytes. */
 export const subscriptionNameBytesMax = 200;
 

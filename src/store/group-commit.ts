@@ -33,9 +33,20 @@ export interface GroupCommitHooks {
   afterCommit?(writes: number): void;
 }
 
+/** How much the committer queues before callers wait, and how many may wait before appends fail. */
+export interface QueueBounds {
+  countMax: number;
+  bytesMax: number;
+  waitersMax: number;
+}
+
+const defaultBounds: QueueBounds = { countMax: limits.appendQueueCountMax, bytesMax: limits.appendQueueBytesMax, waitersMax: limits.appendWaitersMax };
+
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
-  private readonly waitingForRoom: Array<() => void> = [];
+  private queuedBytes = 0;
+  /** Callers waiting for room, in order, with the bytes each wants to queue. */
+  private readonly waitingForRoom: Array<{ bytes: number; wake: () => void }> = [];
   private scheduled = false;
   private closed = false;
   private readonly begin: Statement;
@@ -48,6 +59,7 @@ export class GroupCommitter {
   constructor(
     private readonly db: Database,
     private readonly hooks: GroupCommitHooks,
+    private readonly bounds: QueueBounds = defaultBounds,
   ) {
     this.begin = db.prepare("BEGIN IMMEDIATE");
     this.commit = db.prepare("COMMIT");
@@ -58,15 +70,57 @@ export class GroupCommitter {
   }
 
   /** Queues a write; resolves after the transaction holding it is committed (and fsync'd). */
+  /**
+   * Queues a write; resolves after the transaction holding it is committed (and fsync'd). A full
+   * queue (bounds.countMax writes or bounds.bytesMax bytes) makes callers wait for room, in
+   * order; when bounds.waitersMax callers already wait, the write fails at once with
+   * `unavailable` and nothing is written, so memory stays bounded however fast writes arrive.
+   */
   async submit<T>(operation: WriteOperation<T>, options: { bytes?: number; multiStatement?: boolean } = {}): Promise<T> {
-    while (this.queue.length >= limits.appendQueueCountMax) {
-      await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
+    const bytes = options.bytes ?? 0;
+    // Behind callers that already wait, whether or not this write would fit now: first come, first queued.
+    let behindOthers = this.waitingForRoom.length > 0;
+    while (!this.closed && (behindOthers || this.isFull(bytes))) {
+      behindOthers = false;
+      if (this.waitingForRoom.length >= this.bounds.waitersMax) {
+        throw new EdgeEsdbError(
+          "unavailable",
+          `the store's write queue is full (${this.queue.length} writes, ${this.queuedBytes} bytes queued, ${this.waitingForRoom.length} waiting): retry later`,
+        );
+      }
+      await new Promise<void>((resolve) => this.waitingForRoom.push({ bytes, wake: resolve }));
     }
     if (this.closed) throw new StoreClosedError();
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ operation, bytes: options.bytes ?? 0, multiStatement: options.multiStatement ?? true, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ operation, bytes, multiStatement: options.multiStatement ?? true, resolve: resolve as (value: unknown) => void, reject });
+      this.queuedBytes += bytes;
       this.schedule();
     });
+  }
+
+  /** Wakes waiters, oldest first, as long as the room left would take them. */
+  private wakeThoseThatFit(): void {
+    let count = this.queue.length;
+    let bytes = this.queuedBytes;
+    let woken = 0;
+    for (const waiter of this.waitingForRoom) {
+      if (count >= this.bounds.countMax || (count > 0 && bytes + waiter.bytes > this.bounds.bytesMax)) break;
+      count++;
+      bytes += waiter.bytes;
+      woken++;
+    }
+    for (const waiter of this.waitingForRoom.splice(0, woken)) waiter.wake();
+  }
+
+  private isFull(bytes: number): boolean {
+    if (this.queue.length >= this.bounds.countMax) return true;
+    // One write larger than the byte bound still enters an empty queue.
+    return this.queue.length > 0 && this.queuedBytes + bytes > this.bounds.bytesMax;
+  }
+
+  /** Callers waiting for room in the queue (for tests and health). */
+  get waitingCount(): number {
+    return this.waitingForRoom.length;
   }
 
   /** Runs every queued write now; used by close() and by tests. */
@@ -77,6 +131,8 @@ export class GroupCommitter {
   close(): void {
     this.flushNow();
     this.closed = true;
+    // Whoever still waits for room learns that the store closed.
+    for (const waiter of this.waitingForRoom.splice(0)) waiter.wake();
   }
 
   get queuedCount(): number {
@@ -105,7 +161,8 @@ export class GroupCommitter {
       count++;
     }
     const group = this.queue.splice(0, count);
-    for (const wake of this.waitingForRoom.splice(0, count)) wake();
+    this.queuedBytes -= bytes;
+    this.wakeThoseThatFit();
     return group;
   }
 
