@@ -22,8 +22,11 @@ export const inflightBytesMax = 8 * MiB;
 export const snapshotChunkBytesMax = 256 * KiB;
 /** A whole snapshot's data bytes at most. */
 export const snapshotBytesMax = 1024 * MiB;
-/** One entry's data bytes at most: an append of appendBytesMax (32 MiB) plus its framing fits. */
-export const entryDataBytesMax = 40 * MiB;
+/**
+ * One entry's data bytes at most: an append of appendBytesMax (32 MiB) plus its encoding fits,
+ * and a message carrying one such entry still fits one TCP frame (tcpBodyBytesMax, 34 MiB).
+ */
+export const entryDataBytesMax = 33 * MiB;
 /** Bytes of proposed-but-uncommitted entries a leader holds at most; beyond, proposals are refused. */
 export const uncommittedBytesMax = 64 * MiB;
 /** Entry bytes handed to the application to apply in one Ready at most (soft: at least one). */
@@ -31,8 +34,8 @@ export const committedEntriesPerReadyBytesMax = 4 * MiB;
 /** A small message (vote, heartbeat, reply) travels by UDP: it must fit one datagram with room
  * for the frame header and HMAC tag. */
 export const smallMessageBytesMax = 1200;
-/** A bulk message (entries, snapshot chunk) travels by TCP; this bounds one frame. */
-export const bulkMessageBytesMax = 48 * MiB;
+/** A bulk message (entries, snapshot chunk) travels by TCP in one frame: at most tcpBodyBytesMax. */
+export const bulkMessageBytesMax = 34 * MiB;
 /** A ReadIndex request context (the caller's request id) in bytes at most. */
 export const readContextBytesMax = 64;
 /** ReadIndex requests a leader holds unanswered at most; beyond, requests are refused. */

@@ -52,3 +52,15 @@ describe("assert", () => {
     expect(() => assert(true, "fine")).not.toThrow();
   });
 });
+
+describe("limits agree with each other", () => {
+  test("the largest append fits one raft entry, and a message with that entry fits one TCP frame", async () => {
+    const { limits } = await import("../../../src/lib/index.ts");
+    expect(limits.entryDataBytesMax).toBeGreaterThan(limits.appendBytesMax);
+    expect(limits.bulkMessageBytesMax).toBeLessThanOrEqual(limits.tcpBodyBytesMax);
+    // The entry plus the message around it (terms, indexes, node ids: far under 64 KiB).
+    expect(limits.entryDataBytesMax + 64 * 1024).toBeLessThanOrEqual(limits.bulkMessageBytesMax);
+    // Small raft messages travel as one UDP datagram with the frame header and tag.
+    expect(limits.smallMessageBytesMax).toBeLessThan(limits.udpFrameBytesMax);
+  });
+});
