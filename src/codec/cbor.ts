@@ -12,6 +12,13 @@ const { cborDepthMax } = limits;
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+// cbor-x keeps its output buffer and position in module state shared by every Encoder: an
+// encode appends after the previous one, and a full buffer is replaced by a fresh one, so a view
+// it returned is never written again. encodeCborInto points that shared state at a caller's
+// buffer, then at a fresh buffer again, keeping that promise for every encoder. (useBuffer is
+// cbor-x API, missing from its typings; the buffer must be a Buffer: cbor-x calls utf8Write.)
+const placingEncoder = encoder as Encoder & { useBuffer(buffer: Buffer): void };
+const scratchBytes = 8192;
 
 /** The CBOR encoding of a body (a fresh copy, safe to keep). */
 export function encodeCbor(value: unknown): Uint8Array {
@@ -28,6 +35,20 @@ export function encodeCbor(value: unknown): Uint8Array {
  */
 export function encodeCborView(value: unknown): Uint8Array {
   return encoder.encode(value);
+}
+
+/**
+ * Encodes a body into the start of `target` (a frame's body, so the body is never copied). Returns
+ * the encoding: a view of `target` when it fit, else a view of a buffer of cbor-x's own, which the
+ * caller copies. Bytes of `target` after the encoding may have been written too.
+ */
+export function encodeCborInto(value: unknown, target: Buffer): Uint8Array {
+  placingEncoder.useBuffer(target);
+  try {
+    return placingEncoder.encode(value);
+  } finally {
+    placingEncoder.useBuffer(Buffer.allocUnsafeSlow(scratchBytes));
+  }
 }
 
 /** The decoded body, or null when the bytes are not one well-formed CBOR item this wire accepts. */

@@ -17,9 +17,10 @@
 // after its tag verified.
 
 import { assert, limits } from "../lib/index.ts";
+import { encodeCborInto } from "./cbor.ts";
 import { clusterIdBytes, hmac, tagBytes, tagsEqual } from "./keys.ts";
 
-const { nodeIdBytesMax } = limits;
+const { frameArenaBytes, frameArenaRefillBytes, nodeIdBytesMax } = limits;
 
 export const frameMagic = new Uint8Array([0x45, 0x45, 0x53, 0x44]); // "EESD"
 /** The protocol version this node speaks (and sends). */
@@ -111,6 +112,16 @@ export function sealFrame(fields: FrameFields, key: Uint8Array, senderBytes = no
 }
 
 /**
+ * Bytes for a frame, not zeroed (zeroing 64 KiB costs about as much as copying it): the caller
+ * writes every byte before the buffer is read or sent. A plain Uint8Array (not a Buffer, whose
+ * slice() would not copy) with its own ArrayBuffer.
+ */
+export function allocFrameBytes(length: number): Uint8Array {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, length);
+}
+
+/**
  * Builds a frame without its sequence and tag (both zero), so it can wait in a queue and be
  * numbered and tagged when it is written (finishFrame), with no second copy of the body.
  */
@@ -124,18 +135,64 @@ export function prepareFrame(
   assert(clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
   assert(Number.isInteger(type) && type >= 0 && type <= 0xffff, "type is a u16");
   const bodyOffset = fixedHeaderBytes + senderBytes.length;
-  const frame = new Uint8Array(bodyOffset + body.length + tagBytes);
-  const view = new DataView(frame.buffer);
+  const frame = allocFrameBytes(bodyOffset + body.length + tagBytes);
+  writeHeader(frame, type, clusterId, senderBytes, body.length);
+  frame.set(body, bodyOffset);
+  frame.fill(0, bodyOffset + body.length);
+  return frame;
+}
+
+// Frames built by prepareFrameOf are carved one after another from an arena, each a view of it.
+let arena = Buffer.allocUnsafeSlow(frameArenaBytes);
+let arenaUsed = 0;
+
+/**
+ * Like prepareFrame, but encodes the body (CBOR) straight into the frame: a bulk body is written
+ * once, not encoded and then copied. The frame is a view of a shared arena (frameArenaBytes)
+ * and keeps it alive while it lives; a body larger than what is left of the arena is copied
+ * into a frame of its own.
+ */
+export function prepareFrameOf(
+  type: number,
+  clusterId: Uint8Array,
+  sender: string,
+  value: unknown,
+  senderBytes = nodeIdBytes(sender),
+): Uint8Array {
+  assert(clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
+  assert(Number.isInteger(type) && type >= 0 && type <= 0xffff, "type is a u16");
+  if (arena.length - arenaUsed < frameArenaRefillBytes) {
+    arena = Buffer.allocUnsafeSlow(frameArenaBytes);
+    arenaUsed = 0;
+  }
+  const start = arenaUsed;
+  const bodyOffset = fixedHeaderBytes + senderBytes.length;
+  const room = arena.subarray(start + bodyOffset, arena.length - tagBytes);
+  const body = encodeCborInto(value, room);
+  if (body.buffer !== room.buffer || body.byteOffset !== room.byteOffset) {
+    return prepareFrame(type, clusterId, sender, body, senderBytes);
+  }
+  const frameLength = bodyOffset + body.length + tagBytes;
+  const frame = new Uint8Array(arena.buffer, arena.byteOffset + start, frameLength);
+  arenaUsed = Math.min(arena.length, (start + frameLength + 7) & ~7);
+  writeHeader(frame, type, clusterId, senderBytes, body.length);
+  frame.fill(0, bodyOffset + body.length);
+  return frame;
+}
+
+/** Writes every header byte of a frame (the sequence as zero) into the start of `frame`. */
+function writeHeader(frame: Uint8Array, type: number, clusterId: Uint8Array, senderBytes: Uint8Array, bodyLength: number): void {
+  const view = new DataView(frame.buffer, frame.byteOffset, fixedHeaderBytes);
   frame.set(frameMagic, 0);
   view.setUint8(4, protocolVersion);
   view.setUint8(5, 0);
   view.setUint16(6, type);
   frame.set(clusterId, 8);
-  view.setUint32(24, body.length);
+  view.setUint32(16, 0);
+  view.setUint32(20, 0);
+  view.setUint32(24, bodyLength);
   view.setUint8(28, senderBytes.length);
   frame.set(senderBytes, fixedHeaderBytes);
-  frame.set(body, bodyOffset);
-  return frame;
 }
 
 /** Writes a prepared frame's sequence, then its tag over everything before the tag. */

@@ -1,6 +1,6 @@
 // The codec's public face: frames for UDP and TCP, the keys they are tagged with, the message
 // type registry, the replay window, drop counting, and the signing helpers discovery uses.
-export { encodeCbor, encodeCborView, decodeCbor, scanCbor } from "./cbor.ts";
+export { encodeCbor, encodeCborInto, encodeCborView, decodeCbor, scanCbor } from "./cbor.ts";
 export { DatagramCodec, decodeMessage, type CodecOptions, type OpenResult } from "./datagram.ts";
 export { DropCounter, type Clock, type DropDetails, type LogSink } from "./drops.ts";
 export {
@@ -10,7 +10,10 @@ export {
   frameMagic,
   frameOverheadBytesMax,
   isValidNodeId,
+  allocFrameBytes,
+  nodeIdBytes,
   prepareFrame,
+  prepareFrameOf,
   protocolVersion,
   protocolVersionsSupported,
   readHeader,

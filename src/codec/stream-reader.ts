@@ -1,10 +1,12 @@
 // Cuts a TCP byte stream into frames. The header is checked (magic, version, lengths against the
 // body limit) as soon as its bytes are in, so a peer cannot make this buffer more than one frame
-// of at most tcpBodyBytesMax plus the chunk in hand.
+// of at most tcpBodyBytesMax plus the chunk in hand. Chunks are kept, not copied: a frame that
+// lies inside one chunk (the usual case: Bun hands over up to 512 KiB per read) comes out as a
+// view of it, and only a frame split across chunks is copied, once.
 
 import { limits } from "../lib/index.ts";
 import type { DropReason, FrameHeader } from "./frame.ts";
-import { fixedHeaderBytes, readHeader } from "./frame.ts";
+import { allocFrameBytes, fixedHeaderBytes, readHeader } from "./frame.ts";
 
 const { nodeIdBytesMax } = limits;
 
@@ -29,12 +31,14 @@ export class StreamReader {
     return this.buffered;
   }
 
-  /** Adds received bytes (copied: the runtime may reuse its buffer). */
+  /**
+   * Adds received bytes. The reader keeps the chunk itself, and frames (and the message bodies
+   * decoded from them) may be views of it: the caller hands it over and never writes to it again.
+   * Bun's socket `data` handler passes a fresh buffer each time (test/unit/transport checks it).
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const copy = new Uint8Array(chunk.length); // alloc + set: faster than slice() under Bun
-    copy.set(chunk);
-    this.chunks.push(copy);
+    this.chunks.push(chunk);
     this.buffered += chunk.length;
   }
 
@@ -77,7 +81,7 @@ export class StreamReader {
       else this.chunks[0] = first.subarray(length);
       return first.subarray(0, length);
     }
-    const out = new Uint8Array(length);
+    const out = allocFrameBytes(length); // every byte is written below
     let filled = 0;
     while (filled < length) {
       const chunk = this.chunks[0] as Uint8Array;

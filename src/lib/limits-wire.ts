@@ -24,6 +24,14 @@ export const udpFrameBytesMax = 1400;
  * message around it; raft sends larger things (snapshots) in chunks.
  */
 export const tcpBodyBytesMax = 34 * MiB;
+/**
+ * Bulk frames are encoded into arenas of this size, one after another (no copy of the body). A
+ * queued frame keeps its arena alive, so a peer's bulk queue pins at most this much per frame
+ * (bulkQueueCountMax x 512 KiB = 32 MiB), about its queued bytes in practice.
+ */
+export const frameArenaBytes = 512 * KiB;
+/** A fresh arena is started when less than this is left: a 64 KiB body never overflows one. */
+export const frameArenaRefillBytes = 128 * KiB;
 /** Nesting depth of a CBOR body; deeper bodies are malformed. */
 export const cborDepthMax = 32;
 /** UDP replay window: sequence numbers behind the highest seen that may still arrive once. */

@@ -14,7 +14,11 @@ import {
   DatagramCodec,
   DropCounter,
   encodeCborView,
+  fixedHeaderBytes,
+  nodeIdBytes,
   prepareFrame,
+  prepareFrameOf,
+  tagBytes,
   TcpChannel,
   type Clock,
   type ClusterKeys,
@@ -84,6 +88,8 @@ interface Link {
   reconnectTimer: ReturnType<typeof setTimeout> | null;
 }
 
+const frameOverheadBytes = (senderBytes: Uint8Array) => fixedHeaderBytes + senderBytes.length + tagBytes;
+
 export class NetTransport implements Transport {
   readonly nodeId: string;
   readonly drops: DropCounter;
@@ -97,11 +103,13 @@ export class NetTransport implements Transport {
   private listener!: TCPSocketListener<Conn>;
   private closed = false;
   private failedConnections = 0;
+  private readonly senderBytes: Uint8Array;
 
   private constructor(options: NetTransportOptions) {
     this.options = options;
     this.nodeId = options.nodeId;
     this.random = options.random ?? Math.random;
+    this.senderBytes = nodeIdBytes(options.nodeId);
     this.drops = options.drops ?? new DropCounter(options.log ?? ((line) => console.warn(line)), options.now ?? Date.now, `transport ${options.nodeId}`);
     this.datagrams = new DatagramCodec({
       nodeId: options.nodeId,
@@ -156,19 +164,24 @@ export class NetTransport implements Transport {
     }
     const type = this.options.registry.require(message.type);
     assert(type.validate(message.body), `message of type ${type.name} is valid`);
-    // A view of the encoder's buffer, copied into the frame right here (one copy of the body).
-    const body = encodeCborView(message.body);
-    if (type.sizeClass === "small" && link.address !== null) {
-      const datagram = this.datagrams.seal(message, body);
+    let frame: Uint8Array;
+    if (type.sizeClass === "small") {
+      // A view of the encoder's buffer, copied into the datagram or frame right here.
+      const body = encodeCborView(message.body);
+      const datagram = link.address === null ? null : this.datagrams.seal(message, body);
       if (datagram !== null) {
         this.sendDatagram(link, datagram);
         return Promise.resolve();
       }
+      frame = prepareFrame(message.type, this.options.keys.clusterId, this.nodeId, body, this.senderBytes);
+    } else {
+      // Encoded straight into the frame: the body is written once.
+      frame = prepareFrameOf(message.type, this.options.keys.clusterId, this.nodeId, message.body, this.senderBytes);
     }
-    if (body.length > tcpBodyBytesMax) {
-      return Promise.reject(new TooLargeError(`message ${type.name}`, "tcpBodyBytesMax", tcpBodyBytesMax, body.length));
+    const bodyBytes = frame.length - frameOverheadBytes(this.senderBytes);
+    if (bodyBytes > tcpBodyBytesMax) {
+      return Promise.reject(new TooLargeError(`message ${type.name}`, "tcpBodyBytesMax", tcpBodyBytesMax, bodyBytes));
     }
-    const frame = prepareFrame(message.type, this.options.keys.clusterId, this.nodeId, body);
     const queued = link.bulk.push({ frame }, frame.length);
     if (link.conn !== null) this.pump(link);
     else if (link.dialing === null && link.reconnectTimer === null) this.dial(link);
