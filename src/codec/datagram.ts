@@ -1,13 +1,14 @@
-// The UDP side of the codec: seals messages into single-datagram frames (tagged with the UDP key,
-// numbered with the sender's growing sequence) and opens received datagrams, checking in order:
-// header and lengths, cluster id, tag (current or previous secret), replay window, message type,
-// CBOR well-formedness, the type's validator. A dropped datagram is counted with its reason.
+// The UDP side of the codec: seals messages into single-datagram frames (tagged with the UDP key
+// and bound to their receiver, numbered with the sender's growing, clock-following sequence) and
+// opens received datagrams, checking in order: header and lengths, cluster id, tag (current or
+// previous secret, bound to this node), replay window, message type, CBOR well-formedness, the
+// type's validator. A dropped datagram is counted with its reason.
 
-import { assert, limits } from "../lib/index.ts";
+import { assert, InvalidArgumentError, limits } from "../lib/index.ts";
 import { decodeCbor, encodeCbor } from "./cbor.ts";
 import type { Clock, DropCounter } from "./drops.ts";
 import type { DropReason } from "./frame.ts";
-import { frameBody, nodeIdBytes, readHeader, sameClusterId, sealFrame, verifyFrameTag } from "./frame.ts";
+import { frameBody, nodeIdBytes, readHeader, receiverBinding, sameClusterId, sealFrame, verifyFrameTag } from "./frame.ts";
 import { verifyingKeys, type ClusterKeys } from "./keys.ts";
 import type { Message, MessageRegistry } from "./registry.ts";
 import { ReplayWindows, udpSequenceStart } from "./replay-window.ts";
@@ -19,7 +20,7 @@ export interface CodecOptions {
   keys: ClusterKeys;
   registry: MessageRegistry;
   drops: DropCounter;
-  /** Wall clock (ms); UDP sequences start from it. */
+  /** Wall clock (ms): UDP sequences follow it, and a new sender's replay window starts from it. */
   now?: Clock;
 }
 
@@ -29,11 +30,13 @@ export type OpenResult =
 
 export class DatagramCodec {
   readonly nodeId: string;
-  readonly replay = new ReplayWindows();
+  readonly replay: ReplayWindows;
   private readonly keys: ClusterKeys;
   private readonly registry: MessageRegistry;
   private readonly drops: DropCounter;
   private readonly senderBytes: Uint8Array;
+  private readonly ownBinding: Uint8Array;
+  private readonly now: Clock;
   private nextSequence: number;
 
   constructor(options: CodecOptions) {
@@ -41,29 +44,44 @@ export class DatagramCodec {
     this.keys = options.keys;
     this.registry = options.registry;
     this.drops = options.drops;
+    this.now = options.now ?? Date.now;
+    this.replay = new ReplayWindows(this.now);
     this.senderBytes = nodeIdBytes(options.nodeId);
-    this.nextSequence = udpSequenceStart((options.now ?? Date.now)());
+    this.ownBinding = receiverBinding(options.nodeId);
+    this.nextSequence = udpSequenceStart(this.now());
   }
 
-  /** The sequence the next sealed datagram gets (told to peers in TCP handshakes). */
+  /** The sequence the next sealed datagram gets, at least (told to peers in TCP handshakes). */
   get sequence(): number {
-    return this.nextSequence;
+    return Math.max(this.nextSequence, udpSequenceStart(this.now()));
   }
 
   /**
-   * The datagram for a message, or null when its frame would exceed udpFrameBytesMax (send it
-   * over TCP instead). The message must be registered and valid: anything else is a bug here.
+   * The datagram for a message to `receiver`, or null when its frame would exceed
+   * udpFrameBytesMax (send it over TCP instead). The message must be registered and valid:
+   * anything else is a bug here.
    */
-  seal(message: Message, encodedBody: Uint8Array = encodeCbor(message.body)): Uint8Array | null {
+  sealTo(receiver: string, message: Message, encodedBody: Uint8Array = encodeCbor(message.body)): Uint8Array | null {
     assert(this.registry.isValid(message), `message of type ${message.type} is registered and valid`);
+    // The sequence follows the clock, so a receiver that has no window for us yet (it restarted)
+    // places its floor near the clock and still hears us (replay-window.ts).
+    const sequence = this.sequence;
     const frame = sealFrame(
-      { type: message.type, clusterId: this.keys.clusterId, sequence: this.nextSequence, sender: this.nodeId, body: encodedBody },
+      { type: message.type, clusterId: this.keys.clusterId, sequence, sender: this.nodeId, receiver, body: encodedBody },
       this.keys.current.udp,
       this.senderBytes,
     );
     if (frame.length > udpFrameBytesMax) return null;
-    this.nextSequence += 1;
+    this.nextSequence = sequence + 1;
     return frame;
+  }
+
+  /**
+   * @deprecated A datagram is bound to its receiver: use sealTo(receiver, message). Kept only so
+   * callers written before the binding fail with this message rather than a bad tag at the peer.
+   */
+  seal(_message: Message, _encodedBody?: Uint8Array): Uint8Array | null {
+    throw new InvalidArgumentError("UDP datagrams are bound to their receiver: use DatagramCodec.sealTo(receiver, message)");
   }
 
   /** Opens a datagram; a drop is counted (per claimed sender, or the address) and returned. */
@@ -89,8 +107,9 @@ export class DatagramCodec {
     if (datagram.length < header.frameLength) return { ok: false, reason: "truncated", sender };
     if (datagram.length > header.frameLength) return { ok: false, reason: "length_mismatch", sender };
     if (!sameClusterId(header, this.keys.clusterId)) return { ok: false, reason: "wrong_cluster", sender };
-    if (!verifyFrameTag(datagram, header, verifyingKeys(this.keys, "udp"))) return { ok: false, reason: "bad_tag", sender };
-    if (!this.replay.check(sender, header.sequence)) return { ok: false, reason: "replayed", sender };
+    if (!verifyFrameTag(datagram, header, verifyingKeys(this.keys, "udp"), this.ownBinding)) return { ok: false, reason: "bad_tag", sender };
+    const replay = this.replay.check(sender, header.sequence);
+    if (replay !== null) return { ok: false, reason: replay, sender };
     this.replay.accept(sender, header.sequence);
     return decodeMessage(this.registry, header.type, frameBody(datagram, header), sender);
   }

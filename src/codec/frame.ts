@@ -11,7 +11,17 @@
 //  28  sender node id length   u8
 //  29  sender node id          UTF-8, 1..nodeIdBytesMax bytes
 //   .  body                    CBOR, body length bytes
-//   .  tag                     HMAC-SHA256 over every byte before it, 32 bytes
+//   .  tag                     HMAC-SHA256 over every byte before it, 32 bytes; for UDP, over
+//                              every byte before it and then the receiver binding (below)
+//
+// A UDP datagram is bound to its receiver: its tag also covers the receiver's node id (a length
+// byte, then the UTF-8 id: receiverBinding), which is not sent; the receiver verifies with its own
+// id. So a datagram sealed for node B does not verify at node C of the same cluster, and cannot be
+// replayed there. TCP frames need no binding: their session keys already cover both node ids.
+// Protocol version: the binding is part of version 1, which no release has shipped without it.
+// Had one shipped, this would be version 2: the bytes on the wire are the same, but the tag is
+// not, so a node would have to keep verifying unbound version-1 datagrams from peers that still
+// send them during a rolling upgrade, and send bound ones only once every peer reads version 2.
 //
 // Lengths are checked before anything is decoded or any tag computed; the body is decoded only
 // after its tag verified.
@@ -31,8 +41,8 @@ export const fixedHeaderBytes = 29;
 /** Bytes a frame adds around its body, at most (header, longest node id, tag). */
 export const frameOverheadBytesMax = fixedHeaderBytes + nodeIdBytesMax + tagBytes;
 
-/** Why a frame (or a discovery beacon: `stale` is a beacon's time outside the window) was dropped.
- * Stable names: they are counted and logged. */
+/** Why a frame or a discovery beacon was dropped. `stale`: a beacon's time outside its window,
+ * or a UDP sequence older than a new sender's window allows. Stable names: counted and logged. */
 export type DropReason =
   | "truncated"
   | "bad_magic"
@@ -69,6 +79,8 @@ export const dropReasons: readonly DropReason[] = [
 ];
 
 export interface FrameFields {
+  /** UDP: the node the frame is for; covered by the tag, not sent (see receiverBinding). */
+  readonly receiver?: string;
   readonly type: number;
   readonly clusterId: Uint8Array;
   readonly sequence: number;
@@ -104,10 +116,19 @@ export function isValidNodeId(nodeId: unknown): nodeId is string {
   return length <= nodeIdBytesMax;
 }
 
-/** Builds a frame and tags it with the key. */
+/** The bytes a UDP tag covers after the frame, for this receiver: its node id's length, then the id. */
+export function receiverBinding(receiver: string): Uint8Array {
+  const id = nodeIdBytes(receiver);
+  const binding = new Uint8Array(1 + id.length);
+  binding[0] = id.length;
+  binding.set(id, 1);
+  return binding;
+}
+
+/** Builds a frame and tags it with the key (and the receiver, when there is one: UDP). */
 export function sealFrame(fields: FrameFields, key: Uint8Array, senderBytes = nodeIdBytes(fields.sender)): Uint8Array {
   const frame = prepareFrame(fields.type, fields.clusterId, fields.sender, fields.body, senderBytes);
-  finishFrame(frame, fields.sequence, key);
+  finishFrame(frame, fields.sequence, key, fields.receiver === undefined ? null : receiverBinding(fields.receiver));
   return frame;
 }
 
@@ -195,14 +216,16 @@ function writeHeader(frame: Uint8Array, type: number, clusterId: Uint8Array, sen
   frame.set(senderBytes, fixedHeaderBytes);
 }
 
-/** Writes a prepared frame's sequence, then its tag over everything before the tag. */
-export function finishFrame(frame: Uint8Array, sequence: number, key: Uint8Array): void {
+/** Writes a prepared frame's sequence, then its tag over everything before the tag (and the
+ * receiver binding, for UDP). */
+export function finishFrame(frame: Uint8Array, sequence: number, key: Uint8Array, binding: Uint8Array | null = null): void {
   assert(Number.isSafeInteger(sequence) && sequence >= 0, "sequence is a u53");
   const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
   view.setUint32(16, Math.floor(sequence / 0x1_0000_0000));
   view.setUint32(20, sequence >>> 0);
   const tagOffset = frame.length - tagBytes;
-  frame.set(hmac(key, frame.subarray(0, tagOffset)), tagOffset);
+  const signed = frame.subarray(0, tagOffset);
+  frame.set(binding === null ? hmac(key, signed) : hmac(key, signed, binding), tagOffset);
 }
 
 export type HeaderResult =
@@ -264,13 +287,16 @@ export function sameClusterId(header: FrameHeader, clusterId: Uint8Array): boole
   return true;
 }
 
-/** True when the frame's tag verifies with one of the keys. `frame` is exactly one frame. */
-export function verifyFrameTag(frame: Uint8Array, header: FrameHeader, keys: readonly Uint8Array[]): boolean {
+/** True when the frame's tag verifies with one of the keys (bound to this receiver, for UDP).
+ * `frame` is exactly one frame. */
+export function verifyFrameTag(frame: Uint8Array, header: FrameHeader, keys: readonly Uint8Array[], binding: Uint8Array | null = null): boolean {
   assert(frame.length === header.frameLength, "verify one whole frame");
   const tagOffset = header.frameLength - tagBytes;
   const signed = frame.subarray(0, tagOffset);
   const tag = frame.subarray(tagOffset);
-  for (const key of keys) if (tagsEqual(hmac(key, signed), tag)) return true;
+  for (const key of keys) {
+    if (tagsEqual(binding === null ? hmac(key, signed) : hmac(key, signed, binding), tag)) return true;
+  }
   return false;
 }
 

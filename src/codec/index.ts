@@ -17,6 +17,7 @@ export {
   protocolVersion,
   protocolVersionsSupported,
   readHeader,
+  receiverBinding,
   sealFrame,
   verifyFrameTag,
   type DropReason,

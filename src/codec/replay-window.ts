@@ -1,18 +1,27 @@
-// UDP replay protection. Each sender numbers its datagrams with one sequence that only grows: it
-// starts a run at (milliseconds since 2020) * 4096 (udpSequenceStart) and counts up, so a
-// restarted sender starts above everything it sent before, as long as its clock did not go back
-// and it sent fewer than 4096 frames per millisecond on average. A receiver keeps per sender the
-// highest sequence seen and a sliding window of replayWindowFrames behind it (a bitmap, as IPsec
-// does, RFC 4303 3.4.3): behind the window or already seen is a replay; inside the window and
-// new is accepted once (UDP may reorder).
+// UDP replay protection. Each sender numbers its datagrams with one sequence that only grows and
+// follows the wall clock: a datagram gets max(previous + 1, (milliseconds since 2020) * 4096)
+// (udpSequenceStart), so a restarted sender starts above everything it sent before, as long as
+// its clock did not go back and it sent fewer than 4096 frames per millisecond on average. A
+// receiver keeps per sender the highest sequence seen and a sliding window of replayWindowFrames
+// behind it (a bitmap, as IPsec does, RFC 4303 3.4.3): behind the window or already seen is a
+// replay; inside the window and new is accepted once (UDP may reorder).
+//
+// A sender the receiver has no window for (the receiver just started, or forgot the sender) gets
+// a window whose floor is the sequence of udpSequenceAgeMsMax ago: a datagram captured earlier
+// and replayed after the receiver restarts is refused, and a live sender is heard at once. This
+// assumes, as discovery beacons do (beaconWindowMsDefault), that the nodes' clocks agree within
+// that window. A sender whose clock is further behind is refused until a TCP handshake tells the
+// receiver its next sequence (resync): authenticated and fresh, that moves or creates the window.
 
 import { assert, limits } from "../lib/index.ts";
+import type { Clock } from "./drops.ts";
 
-const { replaySendersMax, replayWindowFrames } = limits;
+const { replaySendersMax, replayWindowFrames, udpSequenceAgeMsMax } = limits;
 
 const epoch2020Ms = 1_577_836_800_000;
 
-/** The first UDP sequence of a run started at this wall-clock time. */
+/** The first UDP sequence of a run started at this wall-clock time (and the least one a sender
+ * sends at that time: its sequence never falls behind its clock). */
 export function udpSequenceStart(nowMs: number): number {
   return Math.max(0, Math.floor(nowMs - epoch2020Ms)) * 4096;
 }
@@ -64,18 +73,23 @@ export class ReplayWindows {
   // Insertion order is recency order: a sender moves to the end when a frame of it is accepted.
   private readonly senders = new Map<string, SenderWindow>();
 
-  /** True when this sequence from this sender is new. It records nothing (see accept). */
-  check(sender: string, sequence: number): boolean {
+  /** `now` is the wall clock (ms): it sets the floor of a new sender's window. */
+  constructor(private readonly now: Clock = Date.now) {}
+
+  /** Null when this sequence from this sender is new, else why not (`stale`: older than a new
+   * sender's floor; `replayed`: seen, or behind the window). It records nothing (see accept). */
+  check(sender: string, sequence: number): "replayed" | "stale" | null {
     const window = this.senders.get(sender);
-    return window === undefined || window.check(sequence);
+    if (window === undefined) return sequence >= this.freshFloor() ? null : "stale";
+    return window.check(sequence) ? null : "replayed";
   }
 
   /** Records the sequence as seen. Only for a frame whose tag verified and that passed check. */
   accept(sender: string, sequence: number): void {
-    assert(this.check(sender, sequence), "accept only what check allowed");
+    assert(this.check(sender, sequence) === null, "accept only what check allowed");
     let window = this.senders.get(sender);
     if (window === undefined) {
-      window = new SenderWindow(0);
+      window = new SenderWindow(this.freshFloor());
     } else {
       this.senders.delete(sender);
     }
@@ -85,21 +99,30 @@ export class ReplayWindows {
   }
 
   /**
-   * Moves a sender's window to start at `next`, learnt from an authenticated, fresh source (a TCP
-   * handshake), when it is below what was seen: a sender whose clock went back at restart is
-   * heard again. Only a window a whole window width ahead is moved: frames in flight while the
-   * handshake ran (a little ahead of `next`) stay refused if replayed.
+   * Tells the windows a sender's next sequence, learnt from an authenticated, fresh source (a TCP
+   * handshake). A sender without a window gets one from `next` (so a sender whose clock is behind
+   * is heard, and nothing it sent before is). A window is moved back to `next` only when it is a whole window width ahead (the
+   * sender's clock went back at restart): frames in flight while the handshake ran (a little
+   * ahead of `next`) stay refused if replayed.
    */
   resync(sender: string, next: number): void {
     const window = this.senders.get(sender);
-    if (window === undefined || window.highest - next < replayWindowFrames) return;
-    this.senders.delete(sender);
-    this.senders.set(sender, new SenderWindow(next));
+    if (window === undefined) {
+      this.senders.set(sender, new SenderWindow(next));
+    } else if (window.highest - next >= replayWindowFrames) {
+      this.senders.delete(sender);
+      this.senders.set(sender, new SenderWindow(next));
+    }
     this.evict();
   }
 
   highestOf(sender: string): number | undefined {
     return this.senders.get(sender)?.highest;
+  }
+
+  /** The least sequence accepted from a sender without a window: its clock udpSequenceAgeMsMax ago. */
+  private freshFloor(): number {
+    return udpSequenceStart(this.now() - udpSequenceAgeMsMax);
   }
 
   private evict(): void {

@@ -36,6 +36,12 @@ export const frameArenaRefillBytes = 128 * KiB;
 export const cborDepthMax = 32;
 /** UDP replay window: sequence numbers behind the highest seen that may still arrive once. */
 export const replayWindowFrames = 1024;
+/**
+ * A UDP datagram from a sender the receiver has no replay window for is accepted only when its
+ * sequence (which follows the sender's clock) is at most this old: the beacons' window, and the
+ * same assumption that the nodes' clocks agree within it.
+ */
+export const udpSequenceAgeMsMax = 30_000;
 /** Senders whose UDP replay state a receiver keeps; the least recently heard is forgotten. */
 export const replaySendersMax = 1024;
 /** Peers whose drop counters are kept; the least recently counted is forgotten. */

@@ -168,7 +168,7 @@ export class NetTransport implements Transport {
     if (type.sizeClass === "small") {
       // A view of the encoder's buffer, copied into the datagram or frame right here.
       const body = encodeCborView(message.body);
-      const datagram = link.address === null ? null : this.datagrams.seal(message, body);
+      const datagram = link.address === null ? null : this.datagrams.sealTo(link.peer, message, body);
       if (datagram !== null) {
         this.sendDatagram(link, datagram);
         return Promise.resolve();

@@ -1,7 +1,7 @@
 // The frame fuzzer, shared by the unit test (100,000 cases) and `npm run fuzz` (millions). Every
 // case is derived from one seed: random bytes, valid frames with bit flips, truncations and
 // length lies, valid tags on garbage or mutated bodies, random header fields under a valid tag,
-// and byte streams cut at random into a TCP channel. The decoder must never throw, every rejection
+// frames sealed for another receiver, and byte streams cut at random into a TCP channel. The decoder must never throw, every rejection
 // must carry a known reason, and a mutated frame must never be accepted.
 
 import {
@@ -11,6 +11,7 @@ import {
   encodeCbor,
   sealFrame,
   TcpChannel,
+  udpSequenceStart,
   type DropReason,
 } from "../../src/codec/index.ts";
 import { Prng } from "../../src/lib/index.ts";
@@ -23,7 +24,7 @@ export interface FuzzReport {
   failures: string[];
 }
 
-const kinds = ["random", "bitflip", "truncate", "length_lie", "garbage_body", "mutated_body", "header_fields", "valid", "tcp_stream"] as const;
+const kinds = ["random", "bitflip", "truncate", "length_lie", "garbage_body", "mutated_body", "header_fields", "other_receiver", "valid", "tcp_stream"] as const;
 type Kind = (typeof kinds)[number];
 
 export function fuzzFrames(seed: number, count: number, onProgress?: (done: number) => void): FuzzReport {
@@ -31,15 +32,18 @@ export function fuzzFrames(seed: number, count: number, onProgress?: (done: numb
   const registry = testRegistry();
   const k = keys();
   const silent = new DropCounter(() => {});
-  const sender = new DatagramCodec({ nodeId: "fuzz-sender", keys: k, registry, drops: silent });
-  const receiver = new DatagramCodec({ nodeId: "fuzz-receiver", keys: k, registry, drops: silent });
+  // One fixed wall clock: the run depends on the seed alone, however long it takes.
+  const nowMs = 1_800_000_000_000;
+  const now = () => nowMs;
+  const sender = new DatagramCodec({ nodeId: "fuzz-sender", keys: k, registry, drops: silent, now });
+  const receiver = new DatagramCodec({ nodeId: "fuzz-receiver", keys: k, registry, drops: silent, now });
   const report: FuzzReport = { cases: 0, accepted: 0, reasons: {}, failures: [] };
   const known = new Set<string>(dropReasons);
-  let fakeSequence = 1;
+  let fakeSequence = udpSequenceStart(nowMs) + 1;
 
-  const validFrame = (): Uint8Array => {
+  const validFrame = (to = "fuzz-receiver"): Uint8Array => {
     const text = "t".repeat(prng.int(0, 200));
-    return sender.seal({ type: pingType.id, body: { n: prng.int(0, 1_000_000), text } }) as Uint8Array;
+    return sender.sealTo(to, { type: pingType.id, body: { n: prng.int(0, 1_000_000), text } }) as Uint8Array;
   };
   const randomBytes = (length: number): Uint8Array => {
     const bytes = new Uint8Array(length);
@@ -89,7 +93,7 @@ export function fuzzFrames(seed: number, count: number, onProgress?: (done: numb
       }
       case "garbage_body":
         bytes = sealFrame(
-          { type: prng.pick([pingType.id, blobType.id, prng.int(0, 0xffff)]), clusterId: k.clusterId, sequence: fakeSequence++, sender: "fuzz-forger", body: randomBytes(prng.int(0, 1200)) },
+          { type: prng.pick([pingType.id, blobType.id, prng.int(0, 0xffff)]), clusterId: k.clusterId, sequence: fakeSequence++, sender: "fuzz-forger", receiver: "fuzz-receiver", body: randomBytes(prng.int(0, 1200)) },
           k.current.udp,
         );
         mustReject = false; // a random body may, rarely, be a valid one
@@ -98,13 +102,21 @@ export function fuzzFrames(seed: number, count: number, onProgress?: (done: numb
         const body = encodeCbor({ n: prng.int(0, 100), text: "x".repeat(prng.int(0, 50)) });
         const flips = prng.int(1, 4);
         for (let f = 0; f < flips; f++) body[prng.int(0, body.length - 1)] = prng.int(0, 255);
-        bytes = sealFrame({ type: pingType.id, clusterId: k.clusterId, sequence: fakeSequence++, sender: "fuzz-forger", body }, k.current.udp);
+        bytes = sealFrame({ type: pingType.id, clusterId: k.clusterId, sequence: fakeSequence++, sender: "fuzz-forger", receiver: "fuzz-receiver", body }, k.current.udp);
         mustReject = false;
         break;
       }
       case "header_fields": {
         bytes = sealFrame(
-          { type: prng.int(0, 0xffff), clusterId: k.clusterId, sequence: prng.int(0, 2 ** 40), sender: "fuzz-forger-" + prng.int(0, 9), body: encodeCbor({ n: 1, text: "" }) },
+          {
+            type: prng.int(0, 0xffff),
+            clusterId: k.clusterId,
+            // Half from long ago (stale for a sender without a window), half around now.
+            sequence: prng.chance(0.5) ? prng.int(0, 2 ** 40) : udpSequenceStart(nowMs) + prng.int(-(2 ** 20), 2 ** 30),
+            sender: "fuzz-forger-" + prng.int(0, 9),
+            receiver: "fuzz-receiver",
+            body: encodeCbor({ n: 1, text: "" }),
+          },
           k.current.udp,
         );
         bytes[4] = prng.chance(0.5) ? prng.int(0, 255) : 1;
@@ -112,6 +124,9 @@ export function fuzzFrames(seed: number, count: number, onProgress?: (done: numb
         mustReject = false;
         break;
       }
+      case "other_receiver":
+        bytes = validFrame(prng.chance(0.5) ? "fuzz-other" : "fuzz-receiver2");
+        break;
       case "valid":
         bytes = validFrame();
         mustReject = false;

@@ -9,9 +9,10 @@ import {
   readHeader,
   sealFrame,
   protocolVersion,
+  udpSequenceStart,
   type DropReason,
 } from "../../../src/codec/index.ts";
-import { udpFrameBytesMax } from "../../../src/lib/limits-wire.ts";
+import { udpFrameBytesMax, udpSequenceAgeMsMax } from "../../../src/lib/limits-wire.ts";
 import { keys, pingType, recordingDrops, secretA, secretB, testRegistry, TestClock } from "./fixtures.ts";
 
 function pair(senderKeys = keys(), receiverKeys = keys()) {
@@ -33,15 +34,17 @@ function expectDrop(result: ReturnType<DatagramCodec["open"]>, reason: DropReaso
   if (!result.ok) expect(result.reason).toBe(reason);
 }
 
-/** A frame with a valid UDP tag around any body bytes and type (what only a key holder can make). */
-function signed(type: number, body: Uint8Array, sequence: number, k = keys()) {
-  return sealFrame({ type, clusterId: k.clusterId, sequence, sender: "node-a", body }, k.current.udp);
+/** A frame with a valid UDP tag for node-b around any body bytes and type (what only a key
+ * holder can make), numbered `n` after the test clock's sequence. */
+function signed(type: number, body: Uint8Array, n: number, k = keys()) {
+  const sequence = udpSequenceStart(new TestClock().ms) + n;
+  return sealFrame({ type, clusterId: k.clusterId, sequence, sender: "node-a", receiver: "node-b", body }, k.current.udp);
 }
 
 describe("udp frames", () => {
   test("a message round-trips with its sender and body", () => {
     const { a, b } = pair();
-    const frame = a.seal(ping(7, "héllo wörld"));
+    const frame = a.sealTo("node-b", ping(7, "héllo wörld"));
     expect(frame).not.toBeNull();
     const opened = b.open(frame as Uint8Array);
     expect(opened).toEqual({ ok: true, sender: "node-a", message: { type: pingType.id, body: { n: 7, text: "héllo wörld" } } });
@@ -49,7 +52,7 @@ describe("udp frames", () => {
 
   test("the header carries magic, version, type, cluster id, sequence, length and sender", () => {
     const { a } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     const read = readHeader(frame, udpFrameBytesMax);
     expect(read.ok).toBe(true);
     if (!read.ok) return;
@@ -65,8 +68,8 @@ describe("udp frames", () => {
 
   test("sequences grow by one per datagram, from the run's start time", () => {
     const { a } = pair();
-    const first = readHeader(a.seal(ping()) as Uint8Array, udpFrameBytesMax);
-    const second = readHeader(a.seal(ping()) as Uint8Array, udpFrameBytesMax);
+    const first = readHeader(a.sealTo("node-b", ping()) as Uint8Array, udpFrameBytesMax);
+    const second = readHeader(a.sealTo("node-b", ping()) as Uint8Array, udpFrameBytesMax);
     if (!first.ok || !second.ok) throw new Error("headers");
     expect(second.header.sequence).toBe(first.header.sequence + 1);
     expect(first.header.sequence).toBeGreaterThan(2 ** 40);
@@ -74,27 +77,27 @@ describe("udp frames", () => {
 
   test("a message too large for one datagram is not sealed for UDP", () => {
     const { a } = pair();
-    expect(a.seal(ping(1, "x".repeat(udpFrameBytesMax)))).toBeNull();
+    expect(a.sealTo("node-b", ping(1, "x".repeat(udpFrameBytesMax)))).toBeNull();
   });
 
   test("sealing an invalid or unregistered message is a programmer error", () => {
     const { a } = pair();
-    expect(() => a.seal({ type: pingType.id, body: { n: -1, text: "x" } })).toThrow(/registered and valid/);
-    expect(() => a.seal({ type: 999, body: {} })).toThrow(/registered and valid/);
+    expect(() => a.sealTo("node-b", { type: pingType.id, body: { n: -1, text: "x" } })).toThrow(/registered and valid/);
+    expect(() => a.sealTo("node-b", { type: 999, body: {} })).toThrow(/registered and valid/);
   });
 });
 
 describe("every drop reason", () => {
   test("truncated: shorter than the fixed header, or than the header's lengths say", () => {
     const { a, b } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     expectDrop(b.open(frame.subarray(0, 10)), "truncated");
     expectDrop(b.open(frame.subarray(0, frame.length - 1)), "truncated");
   });
 
   test("length_mismatch: more bytes than the header's lengths say", () => {
     const { a, b } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     const longer = new Uint8Array(frame.length + 3);
     longer.set(frame);
     expectDrop(b.open(longer), "length_mismatch");
@@ -102,44 +105,44 @@ describe("every drop reason", () => {
 
   test("bad_magic", () => {
     const { a, b } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     frame[0] = 0x00;
     expectDrop(b.open(frame), "bad_magic");
   });
 
   test("bad_header: non-zero flags, an empty or invalid node id, a sequence beyond 2^53", () => {
     const { a, b } = pair();
-    const flags = a.seal(ping()) as Uint8Array;
+    const flags = a.sealTo("node-b", ping()) as Uint8Array;
     flags[5] = 1;
     expectDrop(b.open(flags), "bad_header");
-    const emptyId = a.seal(ping()) as Uint8Array;
+    const emptyId = a.sealTo("node-b", ping()) as Uint8Array;
     emptyId[28] = 0;
     expectDrop(b.open(emptyId), "bad_header");
-    const badUtf8 = a.seal(ping()) as Uint8Array;
+    const badUtf8 = a.sealTo("node-b", ping()) as Uint8Array;
     badUtf8[fixedHeaderBytes] = 0xff;
     expectDrop(b.open(badUtf8), "bad_header");
-    const bigSequence = a.seal(ping()) as Uint8Array;
+    const bigSequence = a.sealTo("node-b", ping()) as Uint8Array;
     bigSequence[16] = 0xff;
     expectDrop(b.open(bigSequence), "bad_header");
   });
 
   test("oversized: a body length over the limit is refused before anything else is read", () => {
     const { a, b } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     new DataView(frame.buffer).setUint32(24, udpFrameBytesMax + 1);
     expectDrop(b.open(frame), "oversized");
   });
 
   test("wrong_cluster: a frame of another cluster name", () => {
     const { a, b } = pair(keys(secretA, null, "other-cluster"), keys());
-    expectDrop(b.open(a.seal(ping()) as Uint8Array), "wrong_cluster");
+    expectDrop(b.open(a.sealTo("node-b", ping()) as Uint8Array), "wrong_cluster");
   });
 
   test("bad_tag: another secret, or any bit flipped in the header, body or tag", () => {
     const { a, b } = pair(keys(secretB), keys(secretA));
-    expectDrop(b.open(a.seal(ping()) as Uint8Array), "bad_tag");
+    expectDrop(b.open(a.sealTo("node-b", ping()) as Uint8Array), "bad_tag");
     const same = pair();
-    const frame = same.a.seal(ping()) as Uint8Array;
+    const frame = same.a.sealTo("node-b", ping()) as Uint8Array;
     for (const offset of [7, 20, fixedHeaderBytes + 2, frame.length - 40, frame.length - 1]) {
       const flipped = frame.slice();
       flipped[offset] = (flipped[offset] as number) ^ 0x01;
@@ -149,7 +152,7 @@ describe("every drop reason", () => {
 
   test("replayed: the same datagram twice", () => {
     const { a, b } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     expect(b.open(frame).ok).toBe(true);
     expectDrop(b.open(frame), "replayed");
   });
@@ -175,7 +178,7 @@ describe("every drop reason", () => {
 
   test("unsupported_version: refused with a clear log line naming both versions", () => {
     const { a, b, lines } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     frame[4] = protocolVersion + 1;
     const result = b.open(frame, "10.0.0.9:4000");
     expectDrop(result, "unsupported_version");
@@ -185,14 +188,60 @@ describe("every drop reason", () => {
   });
 });
 
+describe("replay and binding across nodes and restarts", () => {
+  test("a datagram captured earlier and replayed after the receiver restarts is refused (stale)", () => {
+    const { a, b, clock } = pair();
+    const captured = a.sealTo("node-b", ping()) as Uint8Array;
+    expect(b.open(captured).ok).toBe(true);
+    clock.advance(udpSequenceAgeMsMax + 1);
+    const restarted = new DatagramCodec({ nodeId: "node-b", keys: keys(), registry: testRegistry(), drops: recordingDrops(clock).drops, now: clock.now });
+    expectDrop(restarted.open(captured), "stale");
+  });
+
+  test("a sender running for an hour is heard at once by a receiver that just started", () => {
+    const { a, clock } = pair();
+    for (let i = 0; i < 10; i++) a.sealTo("node-b", ping(i));
+    clock.advance(3_600_000);
+    const restarted = new DatagramCodec({ nodeId: "node-b", keys: keys(), registry: testRegistry(), drops: recordingDrops(clock).drops, now: clock.now });
+    expect(restarted.open(a.sealTo("node-b", ping(11)) as Uint8Array).ok).toBe(true);
+  });
+
+  test("a sender whose clock is 5 minutes behind is refused by a new receiver until a handshake resyncs it", () => {
+    const clock = new TestClock();
+    const behind = new TestClock(clock.ms - 5 * 60_000);
+    const registry = testRegistry();
+    const a = new DatagramCodec({ nodeId: "node-a", keys: keys(), registry, drops: recordingDrops(behind).drops, now: behind.now });
+    const b = new DatagramCodec({ nodeId: "node-b", keys: keys(), registry, drops: recordingDrops(clock).drops, now: clock.now });
+    const early = a.sealTo("node-b", ping(1)) as Uint8Array;
+    expectDrop(b.open(early), "stale");
+    b.replay.resync("node-a", a.sequence); // what the TCP handshake tells b
+    expect(b.open(a.sealTo("node-b", ping(2)) as Uint8Array).ok).toBe(true);
+    expectDrop(b.open(early), "replayed");
+  });
+
+  test("a datagram sealed for node-b is refused by node-c of the same cluster (bad_tag)", () => {
+    const { a, b, clock } = pair();
+    const c = new DatagramCodec({ nodeId: "node-c", keys: keys(), registry: testRegistry(), drops: recordingDrops(clock).drops, now: clock.now });
+    const forB = a.sealTo("node-b", ping()) as Uint8Array;
+    expectDrop(c.open(forB), "bad_tag");
+    expect(b.open(forB).ok).toBe(true);
+    expect(c.open(a.sealTo("node-c", ping()) as Uint8Array).ok).toBe(true);
+  });
+
+  test("sealing without a receiver is refused with a clear message", () => {
+    const { a } = pair();
+    expect(() => a.seal(ping())).toThrow(/bound to their receiver/);
+  });
+});
+
 describe("drop counting and logging", () => {
   test("drops are counted per peer and reason, and logged at most once a minute per peer", () => {
     const { a, b, drops, lines, clock } = pair();
-    const frame = a.seal(ping()) as Uint8Array;
+    const frame = a.sealTo("node-b", ping()) as Uint8Array;
     b.open(frame);
     for (let i = 0; i < 5; i++) b.open(frame);
     const other = new DatagramCodec({ nodeId: "node-c", keys: keys(secretB), registry: testRegistry(), drops: recordingDrops().drops });
-    for (let i = 0; i < 3; i++) b.open(other.seal(ping()) as Uint8Array);
+    for (let i = 0; i < 3; i++) b.open(other.sealTo("node-b", ping()) as Uint8Array);
     expect(drops.count("node-a", "replayed")).toBe(5);
     expect(drops.count("node-c", "bad_tag")).toBe(3);
     expect(drops.count("node-a", "bad_tag")).toBe(0);
@@ -221,11 +270,11 @@ describe("secret rotation", () => {
     const oldOnly = keys(secretA);
     const rotating = keys(secretB, secretA); // current B, previous A
     const toRotating = pair(oldOnly, rotating);
-    expect(toRotating.b.open(toRotating.a.seal(ping()) as Uint8Array).ok).toBe(true);
+    expect(toRotating.b.open(toRotating.a.sealTo("node-b", ping()) as Uint8Array).ok).toBe(true);
     const fromRotating = pair(rotating, keys(secretA, secretB)); // receiver: current A, previous B
-    expect(fromRotating.b.open(fromRotating.a.seal(ping()) as Uint8Array).ok).toBe(true);
+    expect(fromRotating.b.open(fromRotating.a.sealTo("node-b", ping()) as Uint8Array).ok).toBe(true);
     const toOldOnly = pair(rotating, oldOnly);
-    expectDrop(toOldOnly.b.open(toOldOnly.a.seal(ping()) as Uint8Array), "bad_tag");
+    expectDrop(toOldOnly.b.open(toOldOnly.a.sealTo("node-b", ping()) as Uint8Array), "bad_tag");
   });
 
   test("keys differ per purpose and never equal the secret", () => {

@@ -10,7 +10,7 @@ test("100,000 fuzzed frames are each accepted validly or rejected with a reason"
   if (report.failures.length > 0) console.error(`fuzz seed ${seed}:\n${report.failures.join("\n")}`);
   expect(report.failures).toEqual([]);
   expect(report.cases).toBe(100_000);
-  for (const reason of ["truncated", "bad_magic", "oversized", "bad_tag", "malformed_body", "invalid_body", "unknown_type", "unsupported_version", "length_mismatch"]) {
+  for (const reason of ["truncated", "stale", "replayed", "bad_magic", "oversized", "bad_tag", "malformed_body", "invalid_body", "unknown_type", "unsupported_version", "length_mismatch"]) {
     expect(report.reasons[reason as keyof typeof report.reasons] ?? 0).toBeGreaterThan(0);
   }
 });
