@@ -24,6 +24,9 @@ export interface CodecOptions {
   now?: Clock;
 }
 
+/** The reasons open() finds only after the tag verified: the sender is who it says. */
+const afterTag: ReadonlySet<DropReason> = new Set<DropReason>(["replayed", "stale", "unknown_type", "malformed_body", "invalid_body"]);
+
 export type OpenResult =
   | { readonly ok: true; readonly sender: string; readonly message: Message }
   | { readonly ok: false; readonly reason: DropReason; readonly sender?: string; readonly version?: number };
@@ -84,13 +87,17 @@ export class DatagramCodec {
     throw new InvalidArgumentError("UDP datagrams are bound to their receiver: use DatagramCodec.sealTo(receiver, message)");
   }
 
-  /** Opens a datagram; a drop is counted (per claimed sender, or the address) and returned. */
+  /**
+   * Opens a datagram; a drop is counted and returned. A drop after the tag verified is counted
+   * under the sender's node id, any other under the source address (the id is only a claim).
+   */
   open(datagram: Uint8Array, address?: string): OpenResult {
     const result = this.check(datagram);
     if (!result.ok) {
       this.drops.drop({
         peer: result.sender ?? address ?? "unknown",
         reason: result.reason,
+        authenticated: afterTag.has(result.reason),
         ...(result.version === undefined ? {} : { version: result.version }),
         ...(address === undefined ? {} : { address }),
       });

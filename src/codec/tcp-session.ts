@@ -148,13 +148,19 @@ export class TcpSession {
     }
   }
 
-  /** Marks the session failed for a reason found outside (a bad header in the stream, a timeout). */
+  /**
+   * Marks the session failed for a reason found outside (a bad header in the stream, a timeout)
+   * or inside. Once the handshake is done the connection is the peer's (it proved its key), so a
+   * drop is counted under the peer's id; before, under the address (a claimed id proves nothing).
+   */
   fail(out: SessionOutput, reason: DropReason, sender?: string, version?: number): void {
+    const authenticated = this.state === "open";
     this.state = "failed";
     out.failed = reason;
     this.options.drops.drop({
-      peer: sender ?? this.peerId ?? this.options.peer ?? this.options.address ?? "unknown",
+      peer: authenticated ? (this.peerId as string) : sender ?? this.options.peer ?? this.options.address ?? "unknown",
       reason,
+      authenticated,
       ...(version === undefined ? {} : { version }),
       ...(this.options.address === undefined ? {} : { address: this.options.address }),
     });
@@ -220,6 +226,7 @@ export class TcpSession {
       this.options.drops.drop({
         peer: header.sender,
         reason: opened.reason,
+        authenticated: true,
         ...(this.options.address === undefined ? {} : { address: this.options.address }),
       });
     }

@@ -70,7 +70,14 @@ export function signBeacon(beacon: Beacon, keys: ClusterKeys): string[] {
 
 export type BeaconCheck =
   | { readonly ok: true; readonly beacon: Beacon }
-  | { readonly ok: false; readonly reason: DropReason; readonly nodeId?: string; readonly version?: number };
+  | {
+      readonly ok: false;
+      readonly reason: DropReason;
+      readonly nodeId?: string;
+      readonly version?: number;
+      /** True when the tag verified (the node id is the sender's), false when it is only a claim. */
+      readonly authenticated: boolean;
+    };
 
 /** Parses and checks TXT strings (time window and nonce are the BeaconGuard's). */
 export function openBeacon(txt: readonly (string | Uint8Array)[], keys: ClusterKeys): BeaconCheck {
@@ -78,13 +85,14 @@ export function openBeacon(txt: readonly (string | Uint8Array)[], keys: ClusterK
   for (const entry of txt) {
     const text = typeof entry === "string" ? entry : Buffer.from(entry).toString("utf8");
     const eq = text.indexOf("=");
-    if (eq <= 0 || fields.has(text.slice(0, eq))) return { ok: false, reason: "malformed_body" };
+    if (eq <= 0 || fields.has(text.slice(0, eq))) return { ok: false, reason: "malformed_body", authenticated: false };
     fields.set(text.slice(0, eq), text.slice(eq + 1));
   }
   const id = fields.get("id");
   const nodeId = isValidNodeId(id) ? id : undefined;
+  let authenticated = false;
   const bad = (reason: DropReason, version?: number): BeaconCheck =>
-    ({ ok: false, reason, ...(nodeId === undefined ? {} : { nodeId }), ...(version === undefined ? {} : { version }) });
+    ({ ok: false, reason, authenticated, ...(nodeId === undefined ? {} : { nodeId }), ...(version === undefined ? {} : { version }) });
   for (const k of [...signedKeys, "h"]) if (!fields.has(k)) return bad("malformed_body");
   if (fields.get("c") !== keys.clusterName) return bad("wrong_cluster");
   const tag = Buffer.from(fields.get("h") as string, "hex");
@@ -92,6 +100,7 @@ export function openBeacon(txt: readonly (string | Uint8Array)[], keys: ClusterK
   if (tag.length !== 32 || !verifyingKeys(keys, "discovery").some((key) => tagsEqual(signature(key, record), tag))) {
     return bad("bad_tag");
   }
+  authenticated = true;
   const udpPort = Number(fields.get("u"));
   const tcpPort = Number(fields.get("t"));
   const version = Number(fields.get("v"));

@@ -331,6 +331,7 @@ export class Discovery {
         peer: opened.nodeId ?? source,
         reason: opened.reason,
         address: source,
+        authenticated: opened.authenticated && opened.nodeId !== undefined,
         ...(opened.version === undefined ? {} : { version: opened.version }),
       });
       return;
@@ -339,7 +340,7 @@ export class Discovery {
     if (beacon.nodeId === this.nodeId) return;
     const refused = this.guard.check(beacon);
     if (refused !== null) {
-      this.drops.drop({ peer: beacon.nodeId, reason: refused, address: source });
+      this.drops.drop({ peer: beacon.nodeId, reason: refused, address: source, authenticated: true });
       return;
     }
     // Only the signed goodbye counts; a TTL of 0 on an announcement is someone's edit.
@@ -348,7 +349,7 @@ export class Discovery {
       return;
     }
     if (ttl === 0) {
-      this.drops.drop({ peer: beacon.nodeId, reason: "malformed_body", address: source });
+      this.drops.drop({ peer: beacon.nodeId, reason: "malformed_body", address: source, authenticated: true });
       return;
     }
     this.table.seen({

@@ -44,10 +44,12 @@ export const replayWindowFrames = 1024;
 export const udpSequenceAgeMsMax = 30_000;
 /** Senders whose UDP replay state a receiver keeps; the least recently heard is forgotten. */
 export const replaySendersMax = 1024;
-/** Peers whose drop counters are kept; the least recently counted is forgotten. */
+/** Senders (node ids and source IPs) whose drop counters are kept; the least recently counted is forgotten. */
 export const dropPeersTrackedMax = 1024;
-/** Drop log lines per peer: at most one per this interval. */
+/** Drop log lines per sender (node id if authenticated, else source IP): at most one per this interval. */
 export const dropLogIntervalMs = 60_000;
+/** Drop log lines of one counter, all senders together: at most this many per dropLogIntervalMs. */
+export const dropLogLinesPerIntervalMax = 20;
 /** A TCP handshake must finish within this time, or the connection is closed. */
 export const handshakeTimeoutMs = 5_000;
 /** The largest frame body accepted on a TCP connection before its handshake is done. */

@@ -63,6 +63,8 @@ export interface NetTransportOptions {
 
 interface Conn {
   readonly role: "dialer" | "listener";
+  /** The other end, "ip:port" (for drop counts and logs). */
+  readonly address: string;
   readonly channel: TcpChannel;
   /** The peer this connection is for: the dialed one, or the one that authenticated. */
   peer: string | null;
@@ -301,7 +303,7 @@ export class NetTransport implements Transport {
         socket.setNoDelay(true);
         if (socket.data === undefined) {
           // An accepted connection: the listener side of a handshake.
-          socket.data = this.newConn("listener", null);
+          socket.data = this.newConn("listener", null, `${socket.remoteAddress}:${socket.remotePort}`);
           socket.data.socket = socket;
           this.startHandshakeTimer(socket.data);
         } else {
@@ -324,9 +326,10 @@ export class NetTransport implements Transport {
     };
   }
 
-  private newConn(role: "dialer" | "listener", peer: string | null): Conn {
+  private newConn(role: "dialer" | "listener", peer: string | null, address: string): Conn {
     const conn: Conn = {
       role,
+      address,
       channel: new TcpChannel({
         role,
         nodeId: this.nodeId,
@@ -334,6 +337,7 @@ export class NetTransport implements Transport {
         registry: this.options.registry,
         drops: this.drops,
         udpSequence: this.datagrams.sequence,
+        address,
         ...(peer === null ? {} : { peer }),
       }),
       peer,
@@ -352,7 +356,7 @@ export class NetTransport implements Transport {
       clearTimeout(link.reconnectTimer);
       link.reconnectTimer = null;
     }
-    const conn = this.newConn("dialer", link.peer);
+    const conn = this.newConn("dialer", link.peer, `${link.address.host}:${link.address.tcpPort}`);
     link.dialing = conn;
     const tls = this.options.tls ?? null;
     Bun.connect<Conn>({
@@ -370,7 +374,7 @@ export class NetTransport implements Transport {
     conn.timer = setTimeout(() => {
       conn.timer = null;
       if (!conn.channel.session.isOpen && !conn.closed) {
-        this.drops.drop({ peer: conn.peer ?? "unknown", reason: "handshake_failed" });
+        this.drops.drop({ peer: conn.peer ?? "unknown", reason: "handshake_failed", address: conn.address });
         this.closeConn(conn);
       }
     }, handshakeTimeoutMs);

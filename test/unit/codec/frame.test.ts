@@ -12,7 +12,7 @@ import {
   udpSequenceStart,
   type DropReason,
 } from "../../../src/codec/index.ts";
-import { udpFrameBytesMax, udpSequenceAgeMsMax } from "../../../src/lib/limits-wire.ts";
+import { dropLogLinesPerIntervalMax, dropPeersTrackedMax, udpFrameBytesMax, udpSequenceAgeMsMax } from "../../../src/lib/limits-wire.ts";
 import { keys, pingType, recordingDrops, secretA, secretB, testRegistry, TestClock } from "./fixtures.ts";
 
 function pair(senderKeys = keys(), receiverKeys = keys()) {
@@ -183,7 +183,7 @@ describe("every drop reason", () => {
     const result = b.open(frame, "10.0.0.9:4000");
     expectDrop(result, "unsupported_version");
     expect(lines).toEqual([
-      `wire: refusing peer 'node-a' (10.0.0.9:4000): it speaks wire protocol version ${protocolVersion + 1}, this node speaks version ${protocolVersion}`,
+      `wire: refusing peer 10.0.0.9:4000 (claims to be 'node-a', unverified): it speaks wire protocol version ${protocolVersion + 1}, this node speaks version ${protocolVersion}`,
     ]);
   });
 });
@@ -235,33 +235,70 @@ describe("replay and binding across nodes and restarts", () => {
 });
 
 describe("drop counting and logging", () => {
-  test("drops are counted per peer and reason, and logged at most once a minute per peer", () => {
+  test("drops are counted per sender and reason: the node id once the tag verified, else the source address", () => {
     const { a, b, drops, lines, clock } = pair();
     const frame = a.sealTo("node-b", ping()) as Uint8Array;
-    b.open(frame);
-    for (let i = 0; i < 5; i++) b.open(frame);
+    b.open(frame, "10.0.0.1:5000");
+    for (let i = 0; i < 5; i++) b.open(frame, "10.0.0.1:5000");
     const other = new DatagramCodec({ nodeId: "node-c", keys: keys(secretB), registry: testRegistry(), drops: recordingDrops().drops });
-    for (let i = 0; i < 3; i++) b.open(other.sealTo("node-b", ping()) as Uint8Array);
+    for (let i = 0; i < 3; i++) b.open(other.sealTo("node-b", ping()) as Uint8Array, "10.0.0.3:5000");
     expect(drops.count("node-a", "replayed")).toBe(5);
-    expect(drops.count("node-c", "bad_tag")).toBe(3);
-    expect(drops.count("node-a", "bad_tag")).toBe(0);
+    expect(drops.count("10.0.0.3", "bad_tag")).toBe(3);
+    expect(drops.count("node-c", "bad_tag")).toBe(0);
     expect(drops.total).toBe(8);
     expect(lines).toEqual([
-      "wire: dropped frames from 'node-a': replayed=1 (logged at most once a minute per peer)",
-      "wire: dropped frames from 'node-c': bad_tag=1 (logged at most once a minute per peer)",
+      "wire: dropped frames from 'node-a' (10.0.0.1:5000): replayed=1 (logged at most once a minute per sender)",
+      "wire: dropped frames from 10.0.0.3:5000 (claims to be 'node-c', unverified): bad_tag=1 (logged at most once a minute per sender)",
     ]);
     clock.advance(59_999);
     b.open(frame);
     expect(lines.length).toBe(2);
     clock.advance(1);
     b.open(frame);
-    expect(lines.at(-1)).toBe("wire: dropped frames from 'node-a': replayed=6 (logged at most once a minute per peer)");
+    expect(lines.at(-1)).toBe("wire: dropped frames from 'node-a': replayed=6 (logged at most once a minute per sender)");
   });
 
   test("garbage without a readable sender is counted under its address", () => {
     const { b, drops } = pair();
     b.open(new Uint8Array([1, 2, 3]), "192.0.2.1:99");
-    expect(drops.count("192.0.2.1:99", "truncated")).toBe(1);
+    expect(drops.count("192.0.2.1", "truncated")).toBe(1);
+  });
+
+  test("a forger varying the claimed node id makes one log line a minute per address, not one per id", () => {
+    const { b, drops, lines, clock } = pair();
+    const forger = new DatagramCodec({ nodeId: "x", keys: keys(secretB), registry: testRegistry(), drops: recordingDrops().drops });
+    const forged = (i: number) => {
+      const frame = forger.sealTo("node-b", ping(i)) as Uint8Array;
+      return sealFrame({ type: pingType.id, clusterId: keys().clusterId, sequence: i, sender: `forged-${i}`, receiver: "node-b", body: frame.subarray(30, 40) }, keys(secretB).current.udp);
+    };
+    for (let i = 0; i < 500; i++) b.open(forged(i), "10.6.6.6:4444");
+    expect(lines.length).toBe(1);
+    expect(drops.count("10.6.6.6", "bad_tag")).toBe(500);
+    expect(drops.keysTracked).toBe(1);
+    clock.advance(60_000);
+    b.open(forged(501), "10.6.6.6:4444");
+    expect(lines.at(-1)).toBe("wire: dropped frames from 10.6.6.6:4444 (claims to be 'forged-501', unverified): bad_tag=500 (logged at most once a minute per sender)");
+    expect(lines.length).toBe(2);
+  });
+
+  test("many addresses at once: at most dropLogLinesPerIntervalMax lines a minute, then one line says how many were held back", () => {
+    const { b, drops, lines, clock } = pair();
+    const garbage = new Uint8Array([1, 2, 3]);
+    for (let i = 0; i < 300; i++) b.open(garbage, `10.9.${i >> 8}.${i & 0xff}:53`);
+    expect(lines.length).toBe(dropLogLinesPerIntervalMax);
+    expect(drops.countReason("truncated")).toBe(300);
+    clock.advance(60_000);
+    b.open(garbage, "10.9.0.0:53");
+    expect(lines.at(-2)).toBe(`wire: ${300 - dropLogLinesPerIntervalMax} more drop log lines were suppressed (at most ${dropLogLinesPerIntervalMax} a minute)`);
+    expect(lines.at(-1)).toBe("wire: dropped frames from 10.9.0.0:53: truncated=1 (logged at most once a minute per sender)");
+  });
+
+  test("the senders tracked are capped: the least recently counted is forgotten", () => {
+    const { b, drops } = pair();
+    for (let i = 0; i <= dropPeersTrackedMax; i++) b.open(new Uint8Array([1]), `10.8.${i >> 8}.${i & 0xff}:1`);
+    expect(drops.keysTracked).toBe(dropPeersTrackedMax);
+    expect(drops.count("10.8.0.0", "truncated")).toBe(0);
+    expect(drops.count(`10.8.${dropPeersTrackedMax >> 8}.${dropPeersTrackedMax & 0xff}`, "truncated")).toBe(1);
   });
 });
 
