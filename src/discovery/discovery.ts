@@ -17,7 +17,7 @@ import makeMdns from "multicast-dns";
 import type { Answer, Packet } from "dns-packet";
 import { DropCounter, protocolVersion, type ClusterKeys, type LogSink } from "../codec/index.ts";
 import { assert, limits } from "../lib/index.ts";
-import { BeaconGuard, newNonce, openBeacon, signBeacon } from "./beacon.ts";
+import { BeaconGuard, newNonce, openBeacon, signBeacon, type Beacon } from "./beacon.ts";
 import { resolveInterface } from "./interfaces.ts";
 import { PeerTable, type PeerEvent, type PeerInfo } from "./peer-table.ts";
 
@@ -29,6 +29,8 @@ const {
   probeTargetsMax,
   queryAnswerIntervalMsMin,
   unicastAnswersPerSecondMax,
+  unicastAnswersPerSourcePerSecondMax,
+  unicastSourcesPerSecondMax,
 } = limits;
 
 export const serviceType = "_edge-esdb._udp.local";
@@ -102,7 +104,10 @@ export class Discovery {
   private timers: Array<ReturnType<typeof setTimeout>> = [];
   private lastAnswerMs = Number.NEGATIVE_INFINITY;
   private unicastSecond = 0;
+  /** Unicast answers this second to sources that are not configured targets. */
   private unicastAnswers = 0;
+  /** Unicast answers this second per source ("address:port"); bounded, cleared every second. */
+  private readonly unicastPerSource = new Map<string, number>();
   /** Who probed this node by unicast lately (they get the goodbye too); bounded, oldest first. */
   private readonly probers = new Map<string, Target>();
   private stopped = false;
@@ -289,7 +294,7 @@ export class Discovery {
     const names = new Set([serviceType, servicesMeta, this.instance, this.hostName, probeMarker].map((n) => n.toLowerCase()));
     if (!questions.some((q) => names.has(q.name.toLowerCase()))) return;
     const isProbe = questions.some((q) => q.name.toLowerCase() === probeMarker);
-    if ((isProbe || !this.multicast || rinfo.port !== this.mdnsPort) && this.unicastAllowed()) {
+    if ((isProbe || !this.multicast || rinfo.port !== this.mdnsPort) && this.unicastAllowed(rinfo)) {
       this.mdns.respond(this.records(120), { address: rinfo.address, port: rinfo.port });
       const key = `${rinfo.address}:${rinfo.port}`;
       this.probers.delete(key);
@@ -304,14 +309,32 @@ export class Discovery {
     }
   }
 
-  private unicastAllowed(): boolean {
+  /**
+   * Whether to answer a unicast query from this source now. Each source (address and port, where
+   * the answer goes) has its own budget per second, so one noisy source cannot use up the answers
+   * that real peers need; and all sources together are capped, so spoofed queries from many
+   * addresses cannot turn this node into a reflector. Configured targets (static peers, DNS
+   * names) skip the shared cap: they are always answered within their own budget. A query that
+   * spoofs one of them only sends that peer the answers it would get anyway.
+   */
+  private unicastAllowed(source: { address: string; port: number }): boolean {
     const second = Math.floor(this.now() / 1000);
     if (second !== this.unicastSecond) {
       this.unicastSecond = second;
       this.unicastAnswers = 0;
+      this.unicastPerSource.clear();
     }
-    this.unicastAnswers += 1;
-    return this.unicastAnswers <= unicastAnswersPerSecondMax;
+    const key = `${source.address}:${source.port}`;
+    const answered = this.unicastPerSource.get(key) ?? 0;
+    if (answered >= unicastAnswersPerSourcePerSecondMax) return false;
+    const configured = this.targets().some((t) => t.host === source.address && t.port === source.port);
+    if (!configured && this.unicastAnswers >= unicastAnswersPerSecondMax) return false;
+    if (!this.unicastPerSource.has(key) && this.unicastPerSource.size >= unicastSourcesPerSecondMax) {
+      if (!configured) return false;
+    }
+    this.unicastPerSource.set(key, answered + 1);
+    if (!configured) this.unicastAnswers += 1;
+    return true;
   }
 
   private receiveResponse(packet: Packet, source: string): void {
@@ -354,7 +377,7 @@ export class Discovery {
     }
     this.table.seen({
       nodeId: beacon.nodeId,
-      addresses: beacon.addresses.length > 0 ? beacon.addresses : [source],
+      addresses: peerAddresses(beacon, source),
       udpPort: beacon.udpPort,
       tcpPort: beacon.tcpPort,
       version: beacon.version,
@@ -399,6 +422,20 @@ export class Discovery {
   private jittered(ms: number): number {
     return ms * (0.8 + 0.4 * this.random());
   }
+}
+
+/**
+ * Where to reach the node of a beacon: the addresses it signed, or, when it signed none (a node
+ * that knows no address of its own to announce, so it sends no A / AAAA records either), the
+ * source address of the packet that carried it. The source is not covered by the tag, so it is
+ * used only here, for a beacon that passed every check (tag, cluster, time window, fresh nonce):
+ * a forged beacon never gets this far, and a captured one relayed from elsewhere is a replay of
+ * a nonce already seen. A relay that wins the race with the original can still point peers at
+ * itself until the next beacon, but learns nothing by it: the TCP handshake and every frame are
+ * authenticated, so it can only drop the traffic, which a relay on the path can do anyway.
+ */
+function peerAddresses(beacon: Beacon, source: string): readonly string[] {
+  return beacon.addresses.length > 0 ? beacon.addresses : [source];
 }
 
 async function resolveHost(resolver: Resolver, name: string): Promise<string[]> {

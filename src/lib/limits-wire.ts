@@ -94,5 +94,11 @@ export const queryAnswerIntervalMsMin = 250;
 /** Unicast answers (to probes and legacy queries) per second at most: a flood of spoofed
  * queries cannot turn a node into a reflector. */
 export const unicastAnswersPerSecondMax = 64;
+/** Unicast answers per second to one source (address and port): a peer probes once per announce
+ * interval (1 s by default, 100 ms in tests), and one noisy source cannot use up the answers
+ * the others need. */
+export const unicastAnswersPerSourcePerSecondMax = 16;
+/** Sources whose unicast answers are counted within one second (the map is cleared each second). */
+export const unicastSourcesPerSecondMax = 1024;
 /** Static and DNS targets probed at most. */
 export const probeTargetsMax = 256;
