@@ -8,12 +8,12 @@ import { assert, InvalidArgumentError, limits } from "../lib/index.ts";
 import { decodeCbor, encodeCbor } from "./cbor.ts";
 import type { Clock, DropCounter } from "./drops.ts";
 import type { DropReason } from "./frame.ts";
-import { frameBody, nodeIdBytes, readHeader, receiverBinding, sameClusterId, sealFrame, verifyFrameTag } from "./frame.ts";
+import { finishFrame, frameBody, nodeIdBytes, prepareFrame, readHeader, receiverBinding, sameClusterId, verifyFrameTag } from "./frame.ts";
 import { verifyingKeys, type ClusterKeys } from "./keys.ts";
 import type { Message, MessageRegistry } from "./registry.ts";
 import { ReplayWindows, udpSequenceStart } from "./replay-window.ts";
 
-const { udpFrameBytesMax } = limits;
+const { replaySendersMax, udpFrameBytesMax } = limits;
 
 export interface CodecOptions {
   nodeId: string;
@@ -39,6 +39,7 @@ export class DatagramCodec {
   private readonly drops: DropCounter;
   private readonly senderBytes: Uint8Array;
   private readonly ownBinding: Uint8Array;
+  private readonly bindings = new Map<string, Uint8Array>();
   private readonly now: Clock;
   private nextSequence: number;
 
@@ -69,14 +70,22 @@ export class DatagramCodec {
     // The sequence follows the clock, so a receiver that has no window for us yet (it restarted)
     // places its floor near the clock and still hears us (replay-window.ts).
     const sequence = this.sequence;
-    const frame = sealFrame(
-      { type: message.type, clusterId: this.keys.clusterId, sequence, sender: this.nodeId, receiver, body: encodedBody },
-      this.keys.current.udp,
-      this.senderBytes,
-    );
+    const frame = prepareFrame(message.type, this.keys.clusterId, this.nodeId, encodedBody, this.senderBytes);
     if (frame.length > udpFrameBytesMax) return null;
+    finishFrame(frame, sequence, this.keys.current.udp, this.bindingOf(receiver));
     this.nextSequence = sequence + 1;
     return frame;
+  }
+
+  /** The receiver binding of a peer, kept for the peers this node sends to (bounded). */
+  private bindingOf(receiver: string): Uint8Array {
+    let binding = this.bindings.get(receiver);
+    if (binding === undefined) {
+      if (this.bindings.size >= replaySendersMax) this.bindings.clear();
+      binding = receiverBinding(receiver);
+      this.bindings.set(receiver, binding);
+    }
+    return binding;
   }
 
   /**

@@ -133,14 +133,17 @@ export function sealFrame(fields: FrameFields, key: Uint8Array, senderBytes = no
 }
 
 /**
- * Bytes for a frame, not zeroed (zeroing 64 KiB costs about as much as copying it): the caller
- * writes every byte before the buffer is read or sent. A plain Uint8Array (not a Buffer, whose
- * slice() would not copy) with its own ArrayBuffer.
+ * Bytes for a frame; a large one not zeroed (zeroing 64 KiB costs about as much as copying it),
+ * so the caller writes every byte before the buffer is read or sent. A plain Uint8Array (not a
+ * Buffer, whose slice() would not copy) with its own ArrayBuffer. Small frames (datagrams) take a
+ * plain zeroed array: under Bun that is ten times cheaper than a Buffer for a few hundred bytes.
  */
 export function allocFrameBytes(length: number): Uint8Array {
+  if (length <= unzeroedBytesMin) return new Uint8Array(length);
   const bytes = Buffer.allocUnsafeSlow(length);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, length);
 }
+const unzeroedBytesMin = 8 * 1024;
 
 /**
  * Builds a frame without its sequence and tag (both zero), so it can wait in a queue and be
