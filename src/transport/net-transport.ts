@@ -90,6 +90,9 @@ interface Link {
   reconnectTimer: ReturnType<typeof setTimeout> | null;
 }
 
+/** "ip:port", with an IPv6 address in brackets (so drop counting can take the IP back out). */
+const hostPort = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
+
 const frameOverheadBytes = (senderBytes: Uint8Array) => fixedHeaderBytes + senderBytes.length + tagBytes;
 
 export class NetTransport implements Transport {
@@ -260,7 +263,7 @@ export class NetTransport implements Transport {
 
   private receiveDatagram(data: Uint8Array, address: string, port: number): void {
     if (this.closed) return;
-    const opened = this.datagrams.open(data.slice(), `${address}:${port}`);
+    const opened = this.datagrams.open(data.slice(), hostPort(address, port));
     if (opened.ok) this.handler(opened.sender, opened.message);
   }
 
@@ -303,7 +306,7 @@ export class NetTransport implements Transport {
         socket.setNoDelay(true);
         if (socket.data === undefined) {
           // An accepted connection: the listener side of a handshake.
-          socket.data = this.newConn("listener", null, `${socket.remoteAddress}:${socket.remotePort}`);
+          socket.data = this.newConn("listener", null, hostPort(socket.remoteAddress, socket.remotePort));
           socket.data.socket = socket;
           this.startHandshakeTimer(socket.data);
         } else {
@@ -356,7 +359,7 @@ export class NetTransport implements Transport {
       clearTimeout(link.reconnectTimer);
       link.reconnectTimer = null;
     }
-    const conn = this.newConn("dialer", link.peer, `${link.address.host}:${link.address.tcpPort}`);
+    const conn = this.newConn("dialer", link.peer, hostPort(link.address.host, link.address.tcpPort));
     link.dialing = conn;
     const tls = this.options.tls ?? null;
     Bun.connect<Conn>({

@@ -258,10 +258,13 @@ describe("drop counting and logging", () => {
     expect(lines.at(-1)).toBe("wire: dropped frames from 'node-a': replayed=6 (logged at most once a minute per sender)");
   });
 
-  test("garbage without a readable sender is counted under its address", () => {
+  test("garbage without a readable sender is counted under its address (the IP: any port, IPv4 or IPv6)", () => {
     const { b, drops } = pair();
     b.open(new Uint8Array([1, 2, 3]), "192.0.2.1:99");
-    expect(drops.count("192.0.2.1", "truncated")).toBe(1);
+    b.open(new Uint8Array([1, 2, 3]), "192.0.2.1:100");
+    b.open(new Uint8Array([1, 2, 3]), "[2001:db8::1]:99");
+    expect(drops.count("192.0.2.1", "truncated")).toBe(2);
+    expect(drops.count("2001:db8::1", "truncated")).toBe(1);
   });
 
   test("a forger varying the claimed node id makes one log line a minute per address, not one per id", () => {
