@@ -13,7 +13,7 @@ import { verifyingKeys, type ClusterKeys } from "./keys.ts";
 import type { Message, MessageRegistry } from "./registry.ts";
 import { ReplayWindows, udpSequenceStart } from "./replay-window.ts";
 
-const { replaySendersMax, udpFrameBytesMax } = limits;
+const { replaySendersMax, udpFrameBytesMax, udpSequenceLagMsMax } = limits;
 
 export interface CodecOptions {
   nodeId: string;
@@ -55,9 +55,12 @@ export class DatagramCodec {
     this.nextSequence = udpSequenceStart(this.now());
   }
 
-  /** The sequence the next sealed datagram gets, at least (told to peers in TCP handshakes). */
+  /**
+   * The sequence the next sealed datagram gets (told to peers in TCP handshakes): one more than
+   * the last, unless that fell more than udpSequenceLagMsMax behind the clock (replay-window.ts).
+   */
   get sequence(): number {
-    return Math.max(this.nextSequence, udpSequenceStart(this.now()));
+    return Math.max(this.nextSequence, udpSequenceStart(this.now() - udpSequenceLagMsMax));
   }
 
   /**
@@ -67,8 +70,8 @@ export class DatagramCodec {
    */
   sealTo(receiver: string, message: Message, encodedBody: Uint8Array = encodeCbor(message.body)): Uint8Array | null {
     assert(this.registry.isValid(message), `message of type ${message.type} is registered and valid`);
-    // The sequence follows the clock, so a receiver that has no window for us yet (it restarted)
-    // places its floor near the clock and still hears us (replay-window.ts).
+    // The sequence keeps up with the clock, so a receiver that has no window for us yet (it
+    // restarted) and puts its floor near its clock still hears us (replay-window.ts).
     const sequence = this.sequence;
     const frame = prepareFrame(message.type, this.keys.clusterId, this.nodeId, encodedBody, this.senderBytes);
     if (frame.length > udpFrameBytesMax) return null;

@@ -1,7 +1,8 @@
 // UDP replay protection. Each sender numbers its datagrams with one sequence that only grows and
-// follows the wall clock: a datagram gets max(previous + 1, (milliseconds since 2020) * 4096)
-// (udpSequenceStart), so a restarted sender starts above everything it sent before, as long as
-// its clock did not go back and it sent fewer than 4096 frames per millisecond on average. A
+// keeps up with the wall clock: a run starts at (milliseconds since 2020) * 4096
+// (udpSequenceStart) and counts up by one, jumping to the clock whenever it fell more than
+// udpSequenceLagMsMax behind it. So a restarted sender starts above everything it sent before,
+// as long as its clock did not go back and it sent fewer than 4096 frames per millisecond. A
 // receiver keeps per sender the highest sequence seen and a sliding window of replayWindowFrames
 // behind it (a bitmap, as IPsec does, RFC 4303 3.4.3): behind the window or already seen is a
 // replay; inside the window and new is accepted once (UDP may reorder).
@@ -10,7 +11,7 @@
 // a window whose floor is the sequence of udpSequenceAgeMsMax ago: a datagram captured earlier
 // and replayed after the receiver restarts is refused, and a live sender is heard at once. This
 // assumes, as discovery beacons do (beaconWindowMsDefault), that the nodes' clocks agree within
-// that window. A sender whose clock is further behind is refused until a TCP handshake tells the
+// that window (less the sender's lag). A sender whose clock is further behind is refused until a TCP handshake tells the
 // receiver its next sequence (resync): authenticated and fresh, that moves or creates the window.
 
 import { assert, limits } from "../lib/index.ts";
@@ -20,8 +21,7 @@ const { replaySendersMax, replayWindowFrames, udpSequenceAgeMsMax } = limits;
 
 const epoch2020Ms = 1_577_836_800_000;
 
-/** The first UDP sequence of a run started at this wall-clock time (and the least one a sender
- * sends at that time: its sequence never falls behind its clock). */
+/** The first UDP sequence of a run started at this wall-clock time. */
 export function udpSequenceStart(nowMs: number): number {
   return Math.max(0, Math.floor(nowMs - epoch2020Ms)) * 4096;
 }

@@ -42,6 +42,13 @@ export const replayWindowFrames = 1024;
  * same assumption that the nodes' clocks agree within it.
  */
 export const udpSequenceAgeMsMax = 30_000;
+/**
+ * A sender lets its UDP sequence fall at most this far behind its clock, then jumps to it. Not at
+ * every datagram: a jump moves the receiver's window past everything sent before it (reordered
+ * datagrams across a jump are lost), so it happens at most once per this interval. The clocks
+ * must then agree within udpSequenceAgeMsMax minus this (25 s).
+ */
+export const udpSequenceLagMsMax = 5_000;
 /** Senders whose UDP replay state a receiver keeps; the least recently heard is forgotten. */
 export const replaySendersMax = 1024;
 /** Senders (node ids and source IPs) whose drop counters are kept; the least recently counted is forgotten. */
