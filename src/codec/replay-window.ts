@@ -8,11 +8,13 @@
 // replay; inside the window and new is accepted once (UDP may reorder).
 //
 // A sender the receiver has no window for (the receiver just started, or forgot the sender) gets
-// a window whose floor is the sequence of udpSequenceAgeMsMax ago: a datagram captured earlier
-// and replayed after the receiver restarts is refused, and a live sender is heard at once. This
-// assumes, as discovery beacons do (beaconWindowMsDefault), that the nodes' clocks agree within
-// that window (less the sender's lag). A sender whose clock is further behind is refused until a TCP handshake tells the
-// receiver its next sequence (resync): authenticated and fresh, that moves or creates the window.
+// a window whose floor is the sequence of udpSequenceAgeMsMax ago: a datagram captured more than
+// that long before is refused when replayed after the receiver restarts (a fresher one may be
+// accepted once, as a fresh beacon may), and a live sender is heard at once. This assumes, as
+// discovery beacons do (beaconWindowMsDefault), that the nodes' clocks agree within that window
+// (less the sender's lag, udpSequenceLagMsMax). A sender whose clock is further behind is refused
+// until a TCP handshake tells the receiver its next sequence (resync): authenticated and fresh,
+// that moves or creates the window.
 
 import { assert, limits } from "../lib/index.ts";
 import type { Clock } from "./drops.ts";
