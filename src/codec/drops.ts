@@ -53,8 +53,7 @@ export class DropCounter {
   /** The key a drop is counted under: the node id if authenticated, else the source IP. */
   static keyOf(details: DropDetails): string {
     if (details.authenticated === true) return details.peer;
-    if (details.address === undefined) return details.peer === "unknown" ? "unknown" : "unknown address";
-    return hostOf(details.address);
+    return details.address === undefined ? "unknown address" : hostOf(details.address);
   }
 
   drop(details: DropDetails): void {

@@ -94,6 +94,18 @@ describe("tcp handshake", () => {
     expect(b.drops.count("node-a", "replayed")).toBe(1);
   });
 
+  test("on an open connection a bad frame is counted under the authenticated peer, not the id it claims", () => {
+    const a = side("dialer", "node-a", keys(), "node-b");
+    const b = side("listener", "node-b", keys());
+    connect(a, b);
+    const frame = a.channel.seal({ type: pingType.id, body: { n: 1, text: "x" } });
+    const claimed = frame.slice();
+    claimed[29] = "z".charCodeAt(0); // the sender id now reads "zode-a"
+    expect(b.channel.receiveBytes(claimed).failed).toBe("wrong_sender");
+    expect(b.drops.count("node-a", "wrong_sender")).toBe(1);
+    expect(b.drops.count("zode-a", "wrong_sender")).toBe(0);
+  });
+
   test("frames of one connection do not verify on another between the same nodes", () => {
     const a1 = side("dialer", "node-a", keys(), "node-b");
     const b1 = side("listener", "node-b", keys());
