@@ -2,7 +2,8 @@
 // durability (synchronous=FULL unless --normal): the same schema with plain prepared inserts in
 // transactions of 1, 10, 100 and 1000 rows, against store appends of the same batch sizes, one
 // awaited at a time; 16 and 256 concurrent single-event appenders (group commit); and reading a
-// 100,000-event stream against a raw SELECT iterated.
+// 100,000-event stream against a raw SELECT iterated (readEncoded, JSON kept as text, against the
+// bare SELECT; read, JSON parsed, against the SELECT plus JSON.parse).
 //
 //   npm run bench -- --seconds 2 [--normal]
 
@@ -67,7 +68,7 @@ async function concurrentAppendRate(seconds: number, appenders: number, durabili
   return run.count / run.elapsedS;
 }
 
-async function readRates(seconds: number): Promise<{ store: number; raw: number; rawParsed: number }> {
+async function readRates(seconds: number): Promise<{ store: number; storeEncoded: number; raw: number; rawParsed: number }> {
   using scratch = scratchDir("read");
   const count = 100_000;
   const store: EventStore = openStore({ dataDir: scratch.dir, durability: "normal" });
@@ -81,6 +82,14 @@ async function readRates(seconds: number): Promise<{ store: number; raw: number;
     }
   };
   const storeRate = await rate(seconds, readStore, count);
+  // The same pages with JSON left as stored text: what the HTTP gateway reads to answer a GET.
+  const readStoreEncoded = async () => {
+    for (let from = 0; from < count; from += page) {
+      const got = await store.readEncoded("big", { from, limit: page });
+      if (got.length !== page) throw new Error("short read");
+    }
+  };
+  const storeEncodedRate = await rate(seconds, readStoreEncoded, count);
   await store.close();
   const db = new Database(path.join(scratch.dir, storeFileName), { readonly: true });
   const select = db.prepare("SELECT position, stream_id, version, event_id, type, data, metadata, content_type, created_at FROM events WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?");
@@ -106,7 +115,7 @@ async function readRates(seconds: number): Promise<{ store: number; raw: number;
   };
   const rawParsedRate = await rate(seconds, readRawParsed, count);
   db.close();
-  return { store: storeRate, raw: rawRate, rawParsed: rawParsedRate };
+  return { store: storeRate, storeEncoded: storeEncodedRate, raw: rawRate, rawParsed: rawParsedRate };
 }
 
 export async function runStoreBench(seconds: number, durability: "full" | "normal"): Promise<Row[]> {
@@ -141,10 +150,15 @@ export async function runStoreBench(seconds: number, durability: "full" | "norma
   const spread = await concurrentAppendRate(seconds, 256, durability, false);
   rows.push({ case: "store, 256 concurrent 1-event appenders, 256 streams (vs raw spread)", value: spread, unit: "events/s", baseline: rawSpread, target: 0.6 });
   const read = await readRates(seconds);
+  // Reads: the raw SELECT hands back the stored JSON text. readEncoded does the same work (and
+  // checks visibility, builds the event), so it is compared with it; read() also parses every
+  // event's JSON, which the raw loop does not, so it is compared with raw + JSON.parse, and its
+  // ratio to the bare SELECT is shown for context only.
   rows.push({ case: "raw SELECT iterated, 100k-event stream", value: read.raw, unit: "events/s" });
-  rows.push({ case: "store read, 100k-event stream (pages of 1000)", value: read.store, unit: "events/s", baseline: read.raw, target: 0.9 });
+  rows.push({ case: "store readEncoded (JSON as stored text), pages of 1000", value: read.storeEncoded, unit: "events/s", baseline: read.raw, target: 0.9 });
   rows.push({ case: "raw SELECT iterated + JSON.parse of data", value: read.rawParsed, unit: "events/s" });
-  rows.push({ case: "store read vs raw SELECT + JSON.parse", value: read.store, unit: "events/s", baseline: read.rawParsed });
+  rows.push({ case: "store read (JSON parsed), pages of 1000, vs raw + JSON.parse", value: read.store, unit: "events/s", baseline: read.rawParsed, target: 0.9 });
+  rows.push({ case: "store read (JSON parsed) vs the bare SELECT (context)", value: read.store, unit: "events/s", baseline: read.raw });
   return rows;
 }
 

@@ -50,7 +50,7 @@ import {
 } from "../events/index.ts";
 import { GroupCommitter, retryWrite } from "./group-commit.ts";
 import { DataDirLock } from "./lock.ts";
-import { eventColumns, jsonContentType, decodeData, streamColumns, toRecordedEvent, toStreamMetadata, toStreamState, deletionCode, type EventRow, type StreamRow } from "./rows.ts";
+import { eventColumns, jsonContentType, decodeData, streamColumns, toRecordedEvent, toEncodedEvent, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type EventRow, type StreamRow } from "./rows.ts";
 import { migrate, schemaVersion, storeFileName, userVersion } from "./schema.ts";
 
 export type Durability = "full" | "normal";
@@ -165,6 +165,8 @@ export interface CommittedAppend {
 }
 
 export type CommitListener = (appends: readonly CommittedAppend[], headPosition: number) => void;
+
+export type { EncodedEvent };
 
 const scavengeRowsPerStep = 5_000;
 /** How long close() waits for readers so its checkpoint can truncate the WAL. */
@@ -412,7 +414,25 @@ export class EventStore {
     return events;
   }
 
+  /**
+   * read(), with JSON data and metadata left as the text the store holds (EncodedEvent): for
+   * readers that pass events on, such as the HTTP gateway, which then neither parses nor
+   * stringifies them. Same errors and visibility as read().
+   */
+  async readEncoded(streamId: string, options: ReadOptions = {}): Promise<EncodedEvent[]> {
+    const observer = this.observer;
+    const startedMs = observer === null ? 0 : performance.now();
+    observer?.readStarted(streamId);
+    const events = this.readRows(streamId, options).map(toEncodedEvent);
+    observer?.readStopped(streamId, events.length, performance.now() - startedMs);
+    return events;
+  }
+
   private readUnobserved(streamId: string, options: ReadOptions): RecordedEvent[] {
+    return this.readRows(streamId, options).map(toRecordedEvent);
+  }
+
+  private readRows(streamId: string, options: ReadOptions): EventRow[] {
     this.open();
     validateStreamId(streamId, true);
     const direction = validateDirection(options.direction);
@@ -433,7 +453,7 @@ export class EventStore {
       const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
       rows = this.statements.readBackward.values(streamId, from, firstVisible, oldest, limit) as EventRow[];
     }
-    return rows.map(toRecordedEvent);
+    return rows;
   }
 
   /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
@@ -447,7 +467,21 @@ export class EventStore {
     return events;
   }
 
+  /** readAll(), with JSON left as stored text (see readEncoded). */
+  async readAllEncoded(options: ReadAllOptions = {}): Promise<EncodedEvent[]> {
+    const observer = this.observer;
+    const startedMs = observer === null ? 0 : performance.now();
+    observer?.readStarted("$all");
+    const events = this.readAllRows(options).map(toEncodedEvent);
+    observer?.readStopped("$all", events.length, performance.now() - startedMs);
+    return events;
+  }
+
   private readAllUnobserved(options: ReadAllOptions): RecordedEvent[] {
+    return this.readAllRows(options).map(toRecordedEvent);
+  }
+
+  private readAllRows(options: ReadAllOptions): EventRow[] {
     this.open();
     const direction = validateDirection(options.direction);
     const limit = validateLimit(options.limit);
@@ -464,14 +498,15 @@ export class EventStore {
     if (filter.streamPrefix !== undefined) params.push(globEscape(filter.streamPrefix) + "*");
     if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
     const now = this.clock();
-    const result: RecordedEvent[] = [];
     // Payload filters run here, so fetch in chunks until the page is full or the log ends.
-    const chunk = filter.payload === undefined ? limit : Math.max(limit, 256);
+    if (filter.payload === undefined) return statement.values(from, ...params, now, limit) as EventRow[];
+    const result: EventRow[] = [];
+    const chunk = Math.max(limit, 256);
     for (;;) {
       const rows = statement.values(from, ...params, now, chunk) as EventRow[];
       for (const row of rows) {
-        if (filter.payload !== undefined && !matchesPayload(filter.payload, decodeData(row[5], row[7]))) continue;
-        result.push(toRecordedEvent(row));
+        if (!matchesPayload(filter.payload, decodeData(row[5], row[7]))) continue;
+        result.push(row);
         if (result.length === limit) return result;
       }
       if (rows.length < chunk) return result;

@@ -14,6 +14,7 @@ export type {
   CommittedAppend,
   CommitListener,
   StoreObserver,
+  EncodedEvent,
 } from "./event-store.ts";
 export { SubscriptionRecords } from "./subscription-records.ts";
 export type { SubscriptionRecord, SubscriptionProgress } from "./subscription-records.ts";

@@ -29,6 +29,33 @@ describe("append and read", () => {
     expect(raw.total).toBe(42);
   });
 
+  test("encoded reads give the same events with JSON left as the stored text, with the same errors", async () => {
+    await using t = tempStore();
+    await t.store.append("order-1", "no_stream", [
+      { type: "Placed", data: { total: 42, note: "é" }, metadata: { by: "c-1" } },
+      { type: "Raw", data: new Uint8Array([1, 2, 255]), contentType: "application/x-raw" },
+    ]);
+    await t.store.append("user-1", "any", [{ type: "Joined", data: { total: 7 } }]);
+    const decodeLike = (e: Awaited<ReturnType<typeof t.store.readEncoded>>[number]) => ({
+      id: e.id, streamId: e.streamId, version: e.version, position: e.position, type: e.type,
+      data: typeof e.data === "string" ? JSON.parse(e.data) : e.data,
+      metadata: e.metadata === null ? null : JSON.parse(e.metadata),
+      contentType: e.contentType, createdAt: new Date(e.createdAtMs),
+    });
+    const encoded = await t.store.readEncoded("order-1");
+    expect(typeof encoded[0]?.data).toBe("string");
+    expect(encoded[0]?.metadata).toBe('{"by":"c-1"}');
+    expect(encoded[1]?.data).toEqual(new Uint8Array([1, 2, 255]));
+    expect(encoded.map(decodeLike)).toEqual(await t.store.read("order-1"));
+    expect((await t.store.readEncoded("order-1", { direction: "backward", limit: 1 })).map(decodeLike)).toEqual(await t.store.read("order-1", { direction: "backward", limit: 1 }));
+    for (const options of [{}, { filter: { eventTypes: ["Joined"] } }, { filter: { payload: { total: 42 } } }, { fromPosition: 2, direction: "backward" as const }]) {
+      expect((await t.store.readAllEncoded(options)).map(decodeLike)).toEqual(await t.store.readAll(options));
+    }
+    expect(await t.store.readEncoded("nope").catch((e: { code?: string }) => e.code)).toBe("stream_not_found");
+    await t.store.delete("user-1", "any", { hard: true });
+    expect(await t.store.readEncoded("user-1").catch((e: { code?: string }) => e.code)).toBe("stream_deleted");
+  });
+
   test("generated ids are UUID v7 and unique", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", Array.from({ length: 100 }, () => event()));
