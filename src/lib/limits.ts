@@ -83,6 +83,14 @@ export const liveBufferCountMax = 65_536;
 export const fanOutEventsPerTurnMax = 1024;
 /** Events one catch-up read of a subscriber asks for at most (also bounded by its free buffer). */
 export const catchUpPageCountMax = 512;
+/**
+ * Bytes of events (data and metadata as stored) one subscriber buffers at most, beside the count
+ * bound: past it the subscriber falls back to catch-up reads, which also size their pages to it.
+ * Soft by one event: an event larger than the bound is still buffered alone.
+ */
+export const feedBufferBytesMax = 8 * MiB;
+/** What one buffered event costs beside its data and metadata (ids, type, the object), for that bound. */
+export const feedEventOverheadBytes = 256;
 /** Parked events one read brings back for replay; at most four reads' worth are held at once. */
 export const parkedReplayPageCountMax = 256;
 /** Catch-up subscriptions open on one store at most (each holds a bounded buffer). */

@@ -90,6 +90,11 @@ export interface ReadOptions {
   from?: number;
   limit?: number;
   direction?: Direction;
+  /**
+   * Stop after the event that brings the page's data and metadata (as stored) to this many bytes:
+   * a page of large events stays bounded in memory. At least one event is returned.
+   */
+  maxBytes?: number;
 }
 
 export interface ReadAllOptions {
@@ -98,6 +103,8 @@ export interface ReadAllOptions {
   limit?: number;
   direction?: Direction;
   filter?: EventFilter;
+  /** As in ReadOptions. */
+  maxBytes?: number;
 }
 
 export interface StreamSummary {
@@ -445,15 +452,13 @@ export class EventStore {
     const metadata = toStreamMetadata(row);
     const firstVisible = firstVisibleVersion(stream, metadata);
     const oldest = Math.max(Number.MIN_SAFE_INTEGER, oldestVisibleCreatedAtMs(metadata, this.clock()));
-    let rows: EventRow[];
+    const maxBytes = validateMaxBytes(options.maxBytes);
     if (direction === "forward") {
       const from = Math.max(validateVersionArgument(options.from ?? 0, "from"), firstVisible);
-      rows = this.statements.readForward.values(streamId, from, oldest, limit) as EventRow[];
-    } else {
-      const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
-      rows = this.statements.readBackward.values(streamId, from, firstVisible, oldest, limit) as EventRow[];
+      return selectRows(this.statements.readForward, [streamId, from, oldest, limit], maxBytes);
     }
-    return rows;
+    const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
+    return selectRows(this.statements.readBackward, [streamId, from, firstVisible, oldest, limit], maxBytes);
   }
 
   /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
@@ -498,16 +503,19 @@ export class EventStore {
     if (filter.streamPrefix !== undefined) params.push(globEscape(filter.streamPrefix) + "*");
     if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
     const now = this.clock();
+    const maxBytes = validateMaxBytes(options.maxBytes);
+    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes);
     // Payload filters run here, so fetch in chunks until the page is full or the log ends.
-    if (filter.payload === undefined) return statement.values(from, ...params, now, limit) as EventRow[];
     const result: EventRow[] = [];
     const chunk = Math.max(limit, 256);
+    let bytes = 0;
     for (;;) {
       const rows = statement.values(from, ...params, now, chunk) as EventRow[];
       for (const row of rows) {
         if (!matchesPayload(filter.payload, decodeData(row[5], row[7]))) continue;
         result.push(row);
-        if (result.length === limit) return result;
+        bytes += rowBytes(row[5], row[6]);
+        if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return result;
       }
       if (rows.length < chunk) return result;
       const last = rows[rows.length - 1] as EventRow;
@@ -932,6 +940,48 @@ function validateDirection(direction: unknown): Direction {
   if (direction === undefined) return "forward";
   if (direction === "forward" || direction === "backward") return direction;
   throw new InvalidArgumentError(`direction must be "forward" or "backward", got ${JSON.stringify(direction)}`);
+}
+
+function validateMaxBytes(maxBytes: unknown): number | undefined {
+  if (maxBytes === undefined) return undefined;
+  if (typeof maxBytes !== "number" || !Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new InvalidArgumentError(`maxBytes must be a positive integer, got ${String(maxBytes)}`);
+  }
+  return maxBytes;
+}
+
+/** The bytes a row's data and metadata count for in a page bound (UTF-16 length for text). */
+function rowBytes(data: string | Uint8Array, metadata: string | null): number {
+  return (typeof data === "string" ? data.length : data.byteLength) + (metadata === null ? 0 : metadata.length);
+}
+
+interface EventObjectRow {
+  position: number;
+  stream_id: string;
+  version: number;
+  event_id: string;
+  type: string;
+  data: string | Uint8Array;
+  metadata: string | null;
+  content_type: string;
+  created_at: number;
+}
+
+/**
+ * Runs a read statement (its columns are eventColumns). Without maxBytes, all rows at once; with
+ * it, row by row, stopping after the row that brings the bytes to maxBytes, so rows past the
+ * bound are never built.
+ */
+function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined): EventRow[] {
+  if (maxBytes === undefined) return statement.values(...params) as EventRow[];
+  const rows: EventRow[] = [];
+  let bytes = 0;
+  for (const r of statement.iterate(...params) as IterableIterator<EventObjectRow>) {
+    rows.push([r.position, r.stream_id, r.version, r.event_id, r.type, r.data, r.metadata, r.content_type, r.created_at]);
+    bytes += rowBytes(r.data, r.metadata);
+    if (bytes >= maxBytes) break;
+  }
+  return rows;
 }
 
 function validateLimit(limit: unknown): number {

@@ -1,5 +1,6 @@
 // Storage on bun:sqlite: the event store, its schema and migrations, the data-dir lock.
 export { EventStore, SnapshotStore } from "./event-store.ts";
+export { decodeEvent, encodedSizeBytes } from "./rows.ts";
 export type {
   StoreOptions,
   Durability,

@@ -75,6 +75,26 @@ export function toEncodedEvent(row: EventRow): EncodedEvent {
   };
 }
 
+/** The event a reader gets (data and metadata decoded) from its encoded form. */
+export function decodeEvent(event: EncodedEvent): RecordedEvent {
+  return {
+    id: event.id,
+    streamId: event.streamId,
+    version: event.version,
+    position: event.position,
+    type: event.type,
+    data: decodeData(event.data, event.contentType),
+    metadata: event.metadata === null ? null : (JSON.parse(event.metadata) as JsonValue),
+    contentType: event.contentType,
+    createdAt: new Date(event.createdAtMs),
+  };
+}
+
+/** The bytes an encoded event's data and metadata take (UTF-16 length for text: close enough for budgets). */
+export function encodedSizeBytes(event: EncodedEvent): number {
+  return (typeof event.data === "string" ? event.data.length : event.data.byteLength) + (event.metadata === null ? 0 : event.metadata.length);
+}
+
 /** A streams row as selected by STREAM_COLUMNS. */
 export type StreamRow = [
   streamId: string,

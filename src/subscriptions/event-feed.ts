@@ -3,11 +3,13 @@
 // stream) names the first event not yet examined, so the switch from history to live has no
 // gap and no duplicate: a live batch is taken only from the cursor on, and a batch that starts
 // past the cursor, or a full buffer, sends the feed back to catch-up reads from the cursor.
-// Memory stays bounded whatever the lag: the buffer never holds more than `capacity` events.
+// Memory stays bounded whatever the lag: the buffer never holds more than `capacity` events nor
+// (soft by one event) more than `bytesCapacity` bytes of data and metadata; catch-up reads ask
+// the store for no more than the room left, in events and in bytes.
 
 import { StreamNotFoundError, assert, limits } from "../lib/index.ts";
 import { matchesFilter, type EventFilter, type RecordedEvent } from "../events/index.ts";
-import type { EventStore } from "../store/index.ts";
+import { decodeEvent, encodedSizeBytes, type EncodedEvent, type EventStore } from "../store/index.ts";
 
 export type FeedSource =
   | { kind: "stream"; streamId: string }
@@ -26,7 +28,11 @@ export class EventFeed {
   /** Called whenever events arrive, the mode changes or the feed closes. */
   onReady: (() => void) | null = null;
   private buffer: RecordedEvent[] = [];
+  /** The bytes each buffered event counts for (parallel to buffer). */
+  private sizes: number[] = [];
   private head = 0;
+  /** Bytes of the events buffered now. */
+  bufferedBytes = 0;
   private waiter: (() => void) | null = null;
   private filling: Promise<void> | null = null;
   /** A $all feed without a filter: only the $-stream check remains (the common case, made cheap). */
@@ -37,10 +43,12 @@ export class EventFeed {
     readonly source: FeedSource,
     start: { position: number; version: number },
     readonly capacity: number,
+    readonly bytesCapacity: number = limits.feedBufferBytesMax,
   ) {
     assert(Number.isSafeInteger(start.position) && start.position >= 0, "a feed starts at a position >= 0");
     assert(Number.isSafeInteger(start.version) && start.version >= 0, "a feed starts at a version >= 0");
     assert(Number.isSafeInteger(capacity) && capacity >= 1 && capacity <= limits.liveBufferCountMax, "a feed's capacity is within liveBufferCountMax");
+    assert(Number.isSafeInteger(bytesCapacity) && bytesCapacity >= 1, "a feed's byte capacity is a positive integer");
     this.nextPosition = start.position;
     this.nextVersion = start.version;
     const f = source.kind === "all" ? source.filter : null;
@@ -68,11 +76,12 @@ export class EventFeed {
   }
 
   /**
-   * A live batch from the hub: every visible event with a position in [from, to), in order.
-   * Ignored unless the feed is live; a batch past the cursor means the feed missed one, so it
-   * goes back to catch-up reads (the hub's batches are contiguous, so this is a safeguard).
+   * A live batch from the hub: every visible event with a position in [from, to), in order, with
+   * the bytes each counts for. Ignored unless the feed is live; a batch past the cursor means the
+   * feed missed one, so it goes back to catch-up reads (the hub's batches are contiguous, so this
+   * is a safeguard).
    */
-  offer(from: number, to: number, events: readonly RecordedEvent[]): void {
+  offer(from: number, to: number, events: readonly RecordedEvent[], sizes: readonly number[]): void {
     if (this.closed || this.mode !== "live" || to <= this.nextPosition) return;
     if (from > this.nextPosition) {
       this.mode = "catching_up";
@@ -80,9 +89,11 @@ export class EventFeed {
       return;
     }
     let added = false;
-    for (const event of events) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as RecordedEvent;
       if (event.position < this.nextPosition || !this.matches(event)) continue;
-      if (this.bufferedCount >= this.capacity) {
+      const size = sizes[i] as number;
+      if (this.isFull(size)) {
         // Behind its buffer: read the rest from the store when the consumer gets here.
         this.mode = "catching_up";
         this.nextPosition = event.position;
@@ -90,7 +101,7 @@ export class EventFeed {
         this.wake();
         return;
       }
-      this.buffer.push(event);
+      this.push(event, size);
       if (this.source.kind === "stream") this.nextVersion = event.version + 1;
       added = true;
     }
@@ -103,12 +114,15 @@ export class EventFeed {
     const event = this.buffer[this.head];
     if (event === undefined) return undefined;
     this.buffer[this.head] = undefined as unknown as RecordedEvent;
+    this.bufferedBytes -= this.sizes[this.head] as number;
     this.head++;
     if (this.head === this.buffer.length) {
       this.buffer = [];
+      this.sizes = [];
       this.head = 0;
     } else if (this.head >= 1024 && this.head * 2 >= this.buffer.length) {
       this.buffer = this.buffer.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
     return event;
@@ -149,27 +163,48 @@ export class EventFeed {
   private async readPage(): Promise<void> {
     if (this.closed || this.mode === "live") return;
     const room = this.capacity - this.bufferedCount;
-    if (room <= 0) return;
+    if (room <= 0 || (this.bufferedCount > 0 && this.bufferedBytes >= this.bytesCapacity)) return;
     const limit = Math.min(room, limits.catchUpPageCountMax);
+    // The store stops a page after the event that reaches this many bytes of data and metadata.
+    const maxBytes = Math.max(1, this.bytesCapacity - this.bufferedBytes);
     // headPosition and the read run in the same synchronous stretch (bun:sqlite reads are
     // synchronous; commits run in their own turn), so the read saw exactly the events before head.
     const head = this.store.headPosition;
-    let events: RecordedEvent[];
+    let events: EncodedEvent[];
+    const decoded: Array<{ event: RecordedEvent; size: number; version: number }> = [];
+    let pageBytes = 0;
     try {
-      events = await this.readFromStore(limit);
+      events = await this.readFromStore(limit, maxBytes);
+      if (this.closed) return;
+      // Decoded before anything is buffered: a row that does not decode (a damaged page) fails
+      // the read as a whole, as a failed SELECT would.
+      for (const encoded of events) {
+        const stored = encodedSizeBytes(encoded);
+        pageBytes += stored;
+        if (encoded.position < this.nextPosition && this.source.kind === "all") continue;
+        const event = decodeEvent(encoded);
+        if (this.source.kind === "all" && !this.matches(event)) continue;
+        decoded.push({ event, size: stored + limits.feedEventOverheadBytes, version: encoded.version });
+      }
     } catch (error) {
       this.close(error);
       return;
     }
-    if (this.closed) return;
-    for (const event of events) {
-      if (event.position < this.nextPosition && this.source.kind === "all") continue;
-      if (this.source.kind === "all" && !this.matches(event)) continue;
-      this.buffer.push(event);
+    for (const { event, size, version } of decoded) {
+      if (this.isFull(size)) {
+        // The store's page ends with the event that crossed the byte bound: leave it (and what
+        // follows) for the next read, so the buffer stays within its bound.
+        this.nextPosition = event.position;
+        if (this.source.kind === "stream") this.nextVersion = version;
+        this.wake();
+        return;
+      }
+      this.push(event, size);
     }
     const last = events[events.length - 1];
     if (this.source.kind === "stream" && last !== undefined) this.nextVersion = last.version + 1;
-    if (events.length < limit) {
+    // A page short in events and in bytes reached the head it was read at.
+    if (events.length < limit && pageBytes < maxBytes) {
       this.nextPosition = Math.max(this.nextPosition, head);
       this.mode = "live";
     } else if (last !== undefined) {
@@ -178,18 +213,29 @@ export class EventFeed {
     this.wake();
   }
 
-  private async readFromStore(limit: number): Promise<RecordedEvent[]> {
+  private async readFromStore(limit: number, maxBytes: number): Promise<EncodedEvent[]> {
     const source = this.source;
     if (source.kind === "stream") {
       try {
-        return await this.store.read(source.streamId, { from: this.nextVersion, limit });
+        return await this.store.readEncoded(source.streamId, { from: this.nextVersion, limit, maxBytes });
       } catch (error) {
         // Not written yet, or soft-deleted: nothing to read now; live events will come.
         if (error instanceof StreamNotFoundError) return [];
         throw error;
       }
     }
-    return await this.store.readAll({ fromPosition: this.nextPosition, limit, filter: source.filter });
+    return await this.store.readAllEncoded({ fromPosition: this.nextPosition, limit, filter: source.filter, maxBytes });
+  }
+
+  /** True when an event of `size` bytes does not fit the buffer (an empty buffer takes any one). */
+  private isFull(size: number): boolean {
+    return this.bufferedCount >= this.capacity || (this.bufferedCount > 0 && this.bufferedBytes + size > this.bytesCapacity);
+  }
+
+  private push(event: RecordedEvent, size: number): void {
+    this.buffer.push(event);
+    this.sizes.push(size);
+    this.bufferedBytes += size;
   }
 
   close(error: unknown = null): void {
@@ -197,6 +243,8 @@ export class EventFeed {
     this.closed = true;
     this.error = error;
     this.buffer = [];
+    this.sizes = [];
+    this.bufferedBytes = 0;
     this.head = 0;
     this.wake();
   }

@@ -79,24 +79,27 @@ export class LiveHub {
       return;
     }
     let batch: RecordedEvent[] = [];
+    let sizes: number[] = [];
     let from = this.emittedUpTo;
     for (const append of appends) {
       assert(append.firstPosition === from + batch.length, "committed appends cover the positions without a gap");
       for (let i = 0; i < append.eventCount; i++) {
         batch.push(recordedEvent(append, i));
+        sizes.push((append.events[i]?.sizeBytes ?? 0) + limits.feedEventOverheadBytes);
         if (batch.length === limits.fanOutEventsPerTurnMax) {
-          this.offer(from, from + batch.length, batch);
+          this.offer(from, from + batch.length, batch, sizes);
           from += batch.length;
           batch = [];
+          sizes = [];
         }
       }
     }
-    this.offer(from, from + batch.length, batch);
+    this.offer(from, from + batch.length, batch, sizes);
     assert(this.emittedUpTo === this.targetHead, "the fan-out reached the head it was told of");
   }
 
-  private offer(from: number, to: number, events: readonly RecordedEvent[]): void {
-    if (to > from) for (const feed of this.feeds) feed.offer(from, to, events);
+  private offer(from: number, to: number, events: readonly RecordedEvent[], sizes: readonly number[]): void {
+    if (to > from) for (const feed of this.feeds) feed.offer(from, to, events, sizes);
     this.emittedUpTo = to;
   }
 

@@ -56,6 +56,26 @@ describe("append and read", () => {
     expect(await t.store.readEncoded("user-1").catch((e: { code?: string }) => e.code)).toBe("stream_deleted");
   });
 
+  test("maxBytes ends a page after the event that reaches it (at least one event); the statement is reusable after", async () => {
+    await using t = tempStore();
+    const kb = (n: number) => ({ type: "K", data: { n, pad: "p".repeat(990) } });
+    await t.store.append("s", "any", Array.from({ length: 10 }, (_, n) => kb(n)));
+    const sizes = (await t.store.readEncoded("s")).map((e) => (e.data as string).length);
+    expect(sizes.every((n) => n > 990 && n < 1010)).toBe(true);
+    // Three events reach 2,500 bytes: the third is the last.
+    expect((await t.store.readEncoded("s", { maxBytes: 2500 })).map((e) => e.version)).toEqual([0, 1, 2]);
+    expect((await t.store.read("s", { maxBytes: 1, from: 4 })).map((e) => e.version)).toEqual([4]);
+    expect((await t.store.read("s", { maxBytes: 2500, direction: "backward" })).map((e) => e.version)).toEqual([9, 8, 7]);
+    // The statements stopped early still read everything next time.
+    expect(await t.store.readEncoded("s")).toHaveLength(10);
+    expect((await t.store.readAllEncoded({ maxBytes: 1500 })).map((e) => e.position)).toEqual([0, 1]);
+    expect((await t.store.readAll({ maxBytes: 1500, filter: { payload: { pad: "p".repeat(990) } } })).map((e) => e.position)).toEqual([0, 1]);
+    expect(await t.store.readAll()).toHaveLength(10);
+    for (const bad of [0, -1, 1.5, "10"]) {
+      expect(await t.store.read("s", { maxBytes: bad as number }).catch((e: { code?: string }) => e.code)).toBe("invalid_argument");
+    }
+  });
+
   test("generated ids are UUID v7 and unique", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", Array.from({ length: 100 }, () => event()));
