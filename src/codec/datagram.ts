@@ -4,7 +4,7 @@
 // previous secret, bound to this node), replay window, message type, CBOR well-formedness, the
 // type's validator. A dropped datagram is counted with its reason.
 
-import { assert, InvalidArgumentError, limits } from "../lib/index.ts";
+import { assert, limits } from "../lib/index.ts";
 import { decodeCbor, encodeCbor } from "./cbor.ts";
 import type { Clock, DropCounter } from "./drops.ts";
 import type { DropReason } from "./frame.ts";
@@ -89,14 +89,6 @@ export class DatagramCodec {
       this.bindings.set(receiver, binding);
     }
     return binding;
-  }
-
-  /**
-   * @deprecated A datagram is bound to its receiver: use sealTo(receiver, message). Kept only so
-   * callers written before the binding fail with this message rather than a bad tag at the peer.
-   */
-  seal(_message: Message, _encodedBody?: Uint8Array): Uint8Array | null {
-    throw new InvalidArgumentError("UDP datagrams are bound to their receiver: use DatagramCodec.sealTo(receiver, message)");
   }
 
   /**

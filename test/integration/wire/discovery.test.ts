@@ -48,7 +48,7 @@ describe("discovery on loopback (static peers, unicast)", () => {
     const evil = await start("node-evil", [], secretB);
     const good = await start("node-good", []);
     const b = await start("node-b", [`127.0.0.1:${evil.d.port}`, `127.0.0.1:${good.d.port}`]);
-    await waitFor(() => b.d.isUp("node-good") && b.d.drops.count("node-evil", "bad_tag") >= 3, "good seen, evil refused thrice");
+    await waitFor(() => b.d.isUp("node-good") && b.d.drops.count("127.0.0.1", "bad_tag") >= 3, "good seen, evil refused thrice");
     expect(b.d.isUp("node-evil")).toBe(false);
   });
 

@@ -104,7 +104,7 @@ describe("socket transport", () => {
     link(a, evil);
     await evil.transport.send("node-a", ping(1));
     await evil.transport.send("node-a", blob(1, 100)).catch(() => {});
-    await waitFor(() => a.transport.drops.count("node-evil", "bad_tag") >= 2, "bad tags counted");
+    await waitFor(() => a.transport.drops.count("127.0.0.1", "bad_tag") >= 2, "bad tags counted");
     expect(a.received).toEqual([]);
     expect(a.transport.isConnected("node-evil")).toBe(false);
     expect(a.lines.some((line) => line.includes("'node-evil'") && line.includes("bad_tag"))).toBe(true);
@@ -113,7 +113,7 @@ describe("socket transport", () => {
   test("a datagram replayed on the socket is delivered once", async () => {
     const a = await node("node-a");
     const codec = new DatagramCodec({ nodeId: "node-x", keys: keys(), registry: testRegistry(), drops: new DropCounter(() => {}) });
-    const datagram = codec.seal(ping(9))!;
+    const datagram = codec.sealTo("node-a", ping(9))!;
     const raw = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
     try {
       raw.send(datagram, a.transport.udpPort, "127.0.0.1");
