@@ -13,7 +13,11 @@ export interface GlobalOptions {
 }
 
 export async function configFor(command: Command, flags: Partial<Record<keyof Config, unknown>> = {}): Promise<Config> {
-  const options = command.optsWithGlobals() as GlobalOptions;
+  return configFromOptions(command.optsWithGlobals() as GlobalOptions, flags);
+}
+
+/** The config from the global options as parsed (by commander, or by serve's own argv reader). */
+export async function configFromOptions(options: GlobalOptions, flags: Partial<Record<keyof Config, unknown>> = {}): Promise<Config> {
   return loadConfig({
     ...(options.config === undefined ? {} : { file: options.config }),
     flags: { dataDir: options.dataDir, durability: options.durability, ...flags },
