@@ -1,32 +1,31 @@
 // The daemon's command line. A plain `edge-esdb serve ...` line is read without commander (so the
 // daemon does not keep commander's node:child_process resident): for every line that reader
 // accepts, it must run serve with exactly the options commander would give it, and every line it
-// does not accept must still reach commander (help, errors, other commands). Then the compiled
-// path end to end, from the sources: global options before and after `serve`, `--name=value`.
+// does not accept must still reach commander (help, errors, other commands). The comparison runs
+// in a child process (serve-command-line-child.ts). Then a daemon started from the sources with
+// global options on both sides of `serve` and `--name=value` forms serves what they name.
 
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { ServeOptions } from "../../src/cli/commands/serve.ts";
-import { buildProgram, plainServeOptions } from "../../src/cli/main.ts";
 import { cliEntry, runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp.ts";
 
-/** What commander hands serve for `args`, or the error code it exits with. */
-async function viaCommander(args: readonly string[]): Promise<ServeOptions | { commanderError: string }> {
-  let seen: ServeOptions | null = null;
-  const program = await buildProgram(async (options) => {
-    seen = options;
+interface Comparison {
+  accepted: Array<{ args: string[]; commander: unknown; plain: unknown }>;
+  refused: Array<{ args: string[]; plain: unknown }>;
+}
+
+/** What commander hands serve for each accepted line, and what the plain reader gives for all (in a child process). */
+function compare(accepted: ReadonlyArray<readonly string[]>, refused: ReadonlyArray<readonly string[]>): Comparison {
+  const child = Bun.spawnSync([process.execPath, path.join(import.meta.dir, "serve-command-line-child.ts")], {
+    stdin: new TextEncoder().encode(JSON.stringify({ accepted, refused })),
+    env: { ...process.env, EDGE_ESDB_CONFIG: "" },
+    stdout: "pipe",
+    stderr: "pipe",
   });
-  program.configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  try {
-    await program.parseAsync(["bun", "edge-esdb", ...args]);
-  } catch (error) {
-    return { commanderError: (error as { code?: string }).code ?? String(error) };
-  }
-  if (seen === null) throw new Error(`commander ran no serve for ${args.join(" ")}`);
-  // Commander passes options it did not see as undefined; the plain reader leaves them out.
-  return Object.fromEntries(Object.entries(seen as ServeOptions).filter(([, value]) => value !== undefined));
+  if (child.exitCode !== 0) throw new Error(`the comparison child failed: ${child.stderr.toString()}`);
+  return JSON.parse(child.stdout.toString()) as Comparison;
 }
 
 const accepted: ReadonlyArray<readonly string[]> = [
@@ -56,15 +55,12 @@ const refused: ReadonlyArray<readonly string[]> = [
 ];
 
 describe("the serve command line", () => {
-  test("every line the plain reader accepts gives serve what commander gives it", async () => {
-    for (const args of accepted) {
-      const plain = plainServeOptions(["bun", "edge-esdb", ...args]);
-      expect({ args, options: plain }).toEqual({ args, options: (await viaCommander(args)) as ServeOptions });
-    }
-  });
-
-  test("anything else goes to commander: help, errors, other commands", () => {
-    for (const args of refused) expect({ args, options: plainServeOptions(["bun", "edge-esdb", ...args]) }).toEqual({ args, options: null });
+  test("every line the plain reader accepts gives serve what commander gives it; anything else goes to commander", () => {
+    const results = compare(accepted, refused);
+    expect(results.accepted).toHaveLength(accepted.length);
+    expect(results.refused).toHaveLength(refused.length);
+    for (const { args, commander, plain } of results.accepted) expect({ args, plain }).toEqual({ args, plain: commander });
+    for (const { args, plain } of results.refused) expect({ args, plain }).toEqual({ args, plain: null });
   });
 
   test("serve --help and a mistyped option still answer as commander does", () => {
