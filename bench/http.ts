@@ -3,6 +3,9 @@
 // in the same run; then beside NATS JetStream (nats-server, file storage, loopback) publishing
 // 200-byte payloads one at a time (sync) and 64 in flight (async), started and stopped here.
 // NATS acknowledges before fsync by default; our `full` durability acknowledges after it.
+// Both servers are driven alike: NATS by a minimal text-protocol client, the gateway by a minimal
+// keep-alive HTTP/1.1 client (RawHttpConnection); on a 2-core board the load generator's own CPU
+// decides much of the result. The EdgeEsdbClient rows (fetch) show what the project's client gets.
 //
 //   bun bench/http.ts --seconds N [--rounds R] [--only REGEX]   (each case: best of R alternating
 //   rounds, default 3; --only runs the cases whose names match and prints them alone)
