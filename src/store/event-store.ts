@@ -50,7 +50,7 @@ import {
 } from "../events/index.ts";
 import { GroupCommitter, retryWrite } from "./group-commit.ts";
 import { DataDirLock } from "./lock.ts";
-import { eventColumns, jsonContentType, decodeData, streamColumns, toRecordedEvent, toEncodedEvent, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type EventRow, type StreamRow } from "./rows.ts";
+import { eventColumns, eventSelectColumns, jsonContentType, decodeData, normalizeEncoded, streamColumns, toRecordedEvent, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type EventRow, type StreamRow } from "./rows.ts";
 import { migrate, schemaVersion, storeFileName, userVersion } from "./schema.ts";
 
 export type Durability = "full" | "normal";
@@ -430,16 +430,18 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted(streamId);
-    const events = this.readRows(streamId, options).map(toEncodedEvent);
+    const events = normalizeEncoded(this.readRows(streamId, options, "encoded"));
     observer?.readStopped(streamId, events.length, performance.now() - startedMs);
     return events;
   }
 
   private readUnobserved(streamId: string, options: ReadOptions): RecordedEvent[] {
-    return this.readRows(streamId, options).map(toRecordedEvent);
+    return this.readRows(streamId, options, "rows").map(toRecordedEvent);
   }
 
-  private readRows(streamId: string, options: ReadOptions): EventRow[] {
+  private readRows(streamId: string, options: ReadOptions, shape: "rows"): EventRow[];
+  private readRows(streamId: string, options: ReadOptions, shape: "encoded"): EncodedEvent[];
+  private readRows(streamId: string, options: ReadOptions, shape: Shape): EventRow[] | EncodedEvent[] {
     this.open();
     validateStreamId(streamId, true);
     const direction = validateDirection(options.direction);
@@ -455,10 +457,10 @@ export class EventStore {
     const maxBytes = validateMaxBytes(options.maxBytes);
     if (direction === "forward") {
       const from = Math.max(validateVersionArgument(options.from ?? 0, "from"), firstVisible);
-      return selectRows(this.statements.readForward, [streamId, from, oldest, limit], maxBytes);
+      return selectRows(this.statements.readForward, [streamId, from, oldest, limit], maxBytes, shape);
     }
     const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
-    return selectRows(this.statements.readBackward, [streamId, from, firstVisible, oldest, limit], maxBytes);
+    return selectRows(this.statements.readBackward, [streamId, from, firstVisible, oldest, limit], maxBytes, shape);
   }
 
   /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
@@ -477,16 +479,18 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted("$all");
-    const events = this.readAllRows(options).map(toEncodedEvent);
+    const events = normalizeEncoded(this.readAllRows(options, "encoded"));
     observer?.readStopped("$all", events.length, performance.now() - startedMs);
     return events;
   }
 
   private readAllUnobserved(options: ReadAllOptions): RecordedEvent[] {
-    return this.readAllRows(options).map(toRecordedEvent);
+    return this.readAllRows(options, "rows").map(toRecordedEvent);
   }
 
-  private readAllRows(options: ReadAllOptions): EventRow[] {
+  private readAllRows(options: ReadAllOptions, shape: "rows"): EventRow[];
+  private readAllRows(options: ReadAllOptions, shape: "encoded"): EncodedEvent[];
+  private readAllRows(options: ReadAllOptions, shape: Shape): EventRow[] | EncodedEvent[] {
     this.open();
     const direction = validateDirection(options.direction);
     const limit = validateLimit(options.limit);
@@ -504,20 +508,21 @@ export class EventStore {
     if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
     const now = this.clock();
     const maxBytes = validateMaxBytes(options.maxBytes);
-    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes);
+    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes, shape);
     // Payload filters run here, so fetch in chunks until the page is full or the log ends.
     const result: EventRow[] = [];
     const chunk = Math.max(limit, 256);
     let bytes = 0;
+    const done = () => (shape === "rows" ? result : result.map(encodedOfRow));
     for (;;) {
       const rows = statement.values(from, ...params, now, chunk) as EventRow[];
       for (const row of rows) {
         if (!matchesPayload(filter.payload, decodeData(row[5], row[7]))) continue;
         result.push(row);
         bytes += rowBytes(row[5], row[6]);
-        if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return result;
+        if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return done();
       }
-      if (rows.length < chunk) return result;
+      if (rows.length < chunk) return done();
       const last = rows[rows.length - 1] as EventRow;
       from = direction === "forward" ? last[0] + 1 : last[0] - 1;
     }
@@ -532,7 +537,7 @@ export class EventStore {
       if (typeCount > 0) conditions.push(`e.type IN (${new Array(typeCount).fill("?").join(", ")})`);
       if (filter.streamPrefix !== undefined) conditions.push("e.stream_id GLOB ?");
       if (filter.streamPattern !== undefined) conditions.push("e.stream_id GLOB ?");
-      const sql = `SELECT ${eventColumns.split(", ").map((c) => `e.${c}`).join(", ")}
+      const sql = `SELECT ${eventSelectColumns.split(", ").map((c) => `e.${c}`).join(", ")}
         FROM events e JOIN streams s ON s.stream_id = e.stream_id
         WHERE ${conditions.join(" AND ")} AND ${visibleCondition}
         ORDER BY e.position ${direction === "forward" ? "ASC" : "DESC"} LIMIT ?`;
@@ -919,8 +924,8 @@ function prepareStatements(db: Database) {
        ON CONFLICT (stream_id) DO UPDATE SET truncate_before = excluded.truncate_before, deletion = excluded.deletion, updated_at = excluded.updated_at`,
     ),
     setMetadata: db.prepare("UPDATE streams SET max_count = ?, max_age_ms = ?, meta_truncate_before = ? WHERE stream_id = ?"),
-    readForward: db.prepare(`SELECT ${eventColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),
-    readBackward: db.prepare(`SELECT ${eventColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version DESC LIMIT ?`),
+    readForward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),
+    readBackward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version DESC LIMIT ?`),
     hiddenEvents: db.prepare(
       `SELECT e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id
        WHERE e.data IS NOT NULL AND NOT (s.deletion < 2 AND ${retainedCondition}) LIMIT ?`,
@@ -955,33 +960,29 @@ function rowBytes(data: string | Uint8Array, metadata: string | null): number {
   return (typeof data === "string" ? data.length : data.byteLength) + (metadata === null ? 0 : metadata.length);
 }
 
-interface EventObjectRow {
-  position: number;
-  stream_id: string;
-  version: number;
-  event_id: string;
-  type: string;
-  data: string | Uint8Array;
-  metadata: string | null;
-  content_type: string;
-  created_at: number;
+/** What a read returns: EventRow arrays (to decode into RecordedEvent) or EncodedEvent objects. */
+type Shape = "rows" | "encoded";
+
+function encodedOfRow(row: EventRow): EncodedEvent {
+  return { position: row[0], streamId: row[1], version: row[2], id: row[3], type: row[4], data: row[5], metadata: row[6], contentType: row[7], createdAtMs: row[8] };
 }
 
 /**
- * Runs a read statement (its columns are eventColumns). Without maxBytes, all rows at once; with
- * it, row by row, stopping after the row that brings the bytes to maxBytes, so rows past the
- * bound are never built.
+ * Runs a read statement (its columns are eventSelectColumns) for rows or encoded events. Without
+ * maxBytes, all at once; with it, row by row, stopping after the row that brings the bytes to
+ * maxBytes, so rows past the bound are never built.
  */
-function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined): EventRow[] {
-  if (maxBytes === undefined) return statement.values(...params) as EventRow[];
-  const rows: EventRow[] = [];
+function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined, shape: Shape): EventRow[] | EncodedEvent[] {
+  if (maxBytes === undefined) return shape === "rows" ? (statement.values(...params) as EventRow[]) : (statement.all(...params) as EncodedEvent[]);
+  const events: EncodedEvent[] = [];
   let bytes = 0;
-  for (const r of statement.iterate(...params) as IterableIterator<EventObjectRow>) {
-    rows.push([r.position, r.stream_id, r.version, r.event_id, r.type, r.data, r.metadata, r.content_type, r.created_at]);
-    bytes += rowBytes(r.data, r.metadata);
+  for (const event of statement.iterate(...params) as IterableIterator<EncodedEvent>) {
+    events.push(event);
+    bytes += rowBytes(event.data, event.metadata);
     if (bytes >= maxBytes) break;
   }
-  return rows;
+  if (shape === "encoded") return events;
+  return events.map((e): EventRow => [e.position, e.streamId, e.version, e.id, e.type, e.data, e.metadata, e.contentType, e.createdAtMs]);
 }
 
 function validateLimit(limit: unknown): number {

@@ -17,6 +17,12 @@ export type EventRow = [
 
 export const eventColumns = "position, stream_id, version, event_id, type, data, metadata, content_type, created_at";
 
+/**
+ * The same columns for reads, in the same order, named as EncodedEvent's fields: `values()` gives
+ * an EventRow, `all()` and `iterate()` give EncodedEvent objects with nothing to convert.
+ */
+export const eventSelectColumns = "position, stream_id AS streamId, version, event_id AS id, type, data, metadata, content_type AS contentType, created_at AS createdAtMs";
+
 export const jsonContentType = "application/json";
 
 export function decodeData(data: string | Uint8Array, contentType: string): JsonValue | Uint8Array {
@@ -58,21 +64,15 @@ export interface EncodedEvent {
   createdAtMs: number;
 }
 
-export function toEncodedEvent(row: EventRow): EncodedEvent {
-  const contentType = row[7];
-  const data = row[5];
-  return {
-    id: row[3],
-    streamId: row[1],
-    version: row[2],
-    position: row[0],
-    type: row[4],
-    // JSON is stored as text; a JSON blob (never written by this store, but sqlite3 could) is decoded to text.
-    data: contentType === jsonContentType && typeof data !== "string" ? new TextDecoder().decode(data) : data,
-    metadata: row[6],
-    contentType,
-    createdAtMs: row[8],
-  };
+/**
+ * Fixes up encoded events selected with eventSelectColumns in place: JSON is stored as text, but
+ * a JSON blob (never written by this store; sqlite3 could) is turned into text too.
+ */
+export function normalizeEncoded(events: EncodedEvent[]): EncodedEvent[] {
+  for (const event of events) {
+    if (typeof event.data !== "string" && event.contentType === jsonContentType) event.data = new TextDecoder().decode(event.data);
+  }
+  return events;
 }
 
 /** The event a reader gets (data and metadata decoded) from its encoded form. */
