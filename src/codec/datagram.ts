@@ -53,14 +53,22 @@ export class DatagramCodec {
     this.senderBytes = nodeIdBytes(options.nodeId);
     this.ownBinding = receiverBinding(options.nodeId);
     this.nextSequence = udpSequenceStart(this.now());
+    this.run = this.nextSequence;
   }
+
+  /** This run's id, told to peers in TCP handshakes: the first sequence of the run. */
+  readonly run: number;
 
   /**
    * The sequence the next sealed datagram gets (told to peers in TCP handshakes): one more than
-   * the last, unless that fell more than udpSequenceLagMsMax behind the clock (replay-window.ts).
+   * the last, unless that fell more than udpSequenceLagMsMax behind the clock; then it jumps to
+   * the clock itself, and counts up by one from there for the next udpSequenceLagMsMax, so
+   * datagrams sent together stay within one replay window (replay-window.ts).
    */
   get sequence(): number {
-    return Math.max(this.nextSequence, udpSequenceStart(this.now() - udpSequenceLagMsMax));
+    const now = this.now();
+    if (this.nextSequence < udpSequenceStart(now - udpSequenceLagMsMax)) this.nextSequence = udpSequenceStart(now);
+    return this.nextSequence;
   }
 
   /**

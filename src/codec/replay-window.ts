@@ -1,7 +1,7 @@
 // UDP replay protection. Each sender numbers its datagrams with one sequence that only grows and
 // keeps up with the wall clock: a run starts at (milliseconds since 2020) * 4096
-// (udpSequenceStart) and counts up by one, jumping to the clock whenever it fell more than
-// udpSequenceLagMsMax behind it. So a restarted sender starts above everything it sent before,
+// (udpSequenceStart) and counts up by one; when it fell more than udpSequenceLagMsMax behind the
+// clock it jumps to the clock itself and counts by one from there. So a restarted sender starts above everything it sent before,
 // as long as its clock did not go back and it sent fewer than 4096 frames per millisecond. A
 // receiver keeps per sender the highest sequence seen and a sliding window of replayWindowFrames
 // behind it (a bitmap, as IPsec does, RFC 4303 3.4.3): behind the window or already seen is a
@@ -13,8 +13,8 @@
 // accepted once, as a fresh beacon may), and a live sender is heard at once. This assumes, as
 // discovery beacons do (beaconWindowMsDefault), that the nodes' clocks agree within that window
 // (less the sender's lag, udpSequenceLagMsMax). A sender whose clock is further behind is refused
-// until a TCP handshake tells the receiver its next sequence (resync): authenticated and fresh,
-// that moves or creates the window.
+// until a TCP handshake tells the receiver its next sequence and run (resync): authenticated and
+// fresh, that creates the window, or moves it back for a run the window does not know yet.
 
 import { assert, limits } from "../lib/index.ts";
 import type { Clock } from "./drops.ts";
@@ -30,13 +30,16 @@ export function udpSequenceStart(nowMs: number): number {
 
 class SenderWindow {
   highest: number;
+  /** The sender's run, once a handshake told it (undefined for a window made by datagrams alone). */
+  run: number | undefined;
   private readonly floor: number;
   private readonly seen = new Uint32Array(replayWindowFrames / 32);
 
   /** A window where nothing below `first` is acceptable and nothing from `first` on was seen. */
-  constructor(first: number) {
+  constructor(first: number, run?: number) {
     this.highest = first - 1;
     this.floor = first;
+    this.run = run;
   }
 
   check(sequence: number): boolean {
@@ -101,19 +104,25 @@ export class ReplayWindows {
   }
 
   /**
-   * Tells the windows a sender's next sequence, learnt from an authenticated, fresh source (a TCP
-   * handshake). A sender without a window gets one from `next` (so a sender whose clock is behind
-   * is heard, and nothing it sent before is). A window is moved back to `next` only when it is a whole window width ahead (the
-   * sender's clock went back at restart): frames in flight while the handshake ran (a little
-   * ahead of `next`) stay refused if replayed.
+   * Tells the windows a sender's next sequence and run, learnt from an authenticated, fresh
+   * source (a TCP handshake). A sender without a window gets one from `next` (so a sender whose
+   * clock is behind is heard, and nothing it sent before is). Within one run a sender's sequence
+   * only grows, so a window is never moved back for the run it already knows (a handshake must
+   * not reopen datagrams already accepted to replay). A new run, or the first handshake after a
+   * window made by datagrams alone, moves the window back to `next` only when the window is a
+   * whole width ahead of it (the sender's clock went back at restart).
    */
-  resync(sender: string, next: number): void {
+  resync(sender: string, next: number, run?: number): void {
     const window = this.senders.get(sender);
     if (window === undefined) {
-      this.senders.set(sender, new SenderWindow(next));
+      this.senders.set(sender, new SenderWindow(next, run));
+    } else if (run !== undefined && window.run === run) {
+      return;
     } else if (window.highest - next >= replayWindowFrames) {
       this.senders.delete(sender);
-      this.senders.set(sender, new SenderWindow(next));
+      this.senders.set(sender, new SenderWindow(next, run));
+    } else {
+      window.run = run;
     }
     this.evict();
   }

@@ -2,9 +2,10 @@
 // and says what to write, what arrived and when the peer is authenticated. It starts with a
 // challenge-response handshake, then carries sequenced frames:
 //
-//   dialer -> listener   hello     {n: dialer nonce, to: listener id, s: dialer's next UDP sequence}
+//   dialer -> listener   hello     {n: dialer nonce, to: listener id, s: dialer's next UDP sequence,
+//                                   r: the first UDP sequence of the dialer's run (its run id)}
 //                                  tagged with the dialer's current TCP key
-//   listener -> dialer   challenge {n: dialer nonce, m: listener nonce, to: dialer id, s: ...}
+//   listener -> dialer   challenge {n: dialer nonce, m: listener nonce, to: dialer id, s: ..., r: ...}
 //                                  tagged with the listener's current TCP key
 //   dialer -> listener   confirm   {m: listener nonce}, tagged with the dialer-to-listener key
 //
@@ -42,8 +43,13 @@ export interface TcpSessionOptions {
   drops: DropCounter;
   /** The dialer's intended peer; a challenge from anyone else fails the handshake. */
   peer?: string;
-  /** This node's next UDP sequence, told to the peer so it can resync its replay window. */
-  udpSequence: number;
+  /**
+   * This node's next UDP sequence, told to the peer so it can resync its replay window; a function
+   * is asked when the hello or challenge is written.
+   */
+  udpSequence: number | (() => number);
+  /** This node's UDP run id (the first sequence of its run): a peer moves its window back only for a new run. */
+  udpRun?: number;
   /** The peer's address, for drop logs. */
   address?: string;
   /** Random bytes (tests inject a deterministic source). */
@@ -56,21 +62,21 @@ export interface SessionOutput {
   /** Messages received, in order. */
   readonly messages: Message[];
   /** Set once, when the handshake completes. */
-  established: { readonly peer: string; readonly peerUdpSequence: number } | null;
+  established: { readonly peer: string; readonly peerUdpSequence: number; readonly peerUdpRun: number } | null;
   /** Set when the connection must be closed; the drop was counted. */
   failed: DropReason | null;
 }
 
 type State = "start" | "hello_sent" | "await_hello" | "challenge_sent" | "open" | "failed";
 
-interface Hello { n: Uint8Array; to: string; s: number }
-interface Challenge { n: Uint8Array; m: Uint8Array; to: string; s: number }
+interface Hello { n: Uint8Array; to: string; s: number; r: number }
+interface Challenge { n: Uint8Array; m: Uint8Array; to: string; s: number; r: number }
 interface Confirm { m: Uint8Array }
 
 const isNonce = (v: unknown): v is Uint8Array => isBytes(v, nonceBytes) && (v as Uint8Array).length === nonceBytes;
-const isHello = (v: unknown): v is Hello => isRecord(v) && isNonce(v.n) && isValidNodeId(v.to) && isUint(v.s);
+const isHello = (v: unknown): v is Hello => isRecord(v) && isNonce(v.n) && isValidNodeId(v.to) && isUint(v.s) && isUint(v.r);
 const isChallenge = (v: unknown): v is Challenge =>
-  isRecord(v) && isNonce(v.n) && isNonce(v.m) && isValidNodeId(v.to) && isUint(v.s);
+  isRecord(v) && isNonce(v.n) && isNonce(v.m) && isValidNodeId(v.to) && isUint(v.s) && isUint(v.r);
 const isConfirm = (v: unknown): v is Confirm => isRecord(v) && isNonce(v.m);
 
 export class TcpSession {
@@ -106,7 +112,7 @@ export class TcpSession {
     assert(this.options.role === "dialer" && this.state === "start", "start a dialer once");
     this.ownNonce = this.random(nonceBytes);
     this.state = "hello_sent";
-    const hello: Hello = { n: this.ownNonce, to: this.options.peer as string, s: this.options.udpSequence };
+    const hello: Hello = { n: this.ownNonce, to: this.options.peer as string, s: this.ownUdpSequence(), r: this.options.udpRun ?? 0 };
     return this.sealWith(handshakeTypes.hello, encodeCbor(hello), 0, this.options.keys.current.tcp);
   }
 
@@ -179,12 +185,19 @@ export class TcpSession {
     this.ownNonce = this.random(nonceBytes);
     this.deriveSessionKeys(baseKey, header.sender, this.options.nodeId, hello.value.n, this.ownNonce);
     this.peerUdpSequence = hello.value.s;
-    const challenge: Challenge = { n: hello.value.n, m: this.ownNonce, to: header.sender, s: this.options.udpSequence };
+    this.peerUdpRun = hello.value.r;
+    const challenge: Challenge = { n: hello.value.n, m: this.ownNonce, to: header.sender, s: this.ownUdpSequence(), r: this.options.udpRun ?? 0 };
     out.writes.push(this.sealWith(handshakeTypes.challenge, encodeCbor(challenge), 0, this.options.keys.current.tcp));
     this.state = "challenge_sent";
   }
 
   private peerUdpSequence = 0;
+  private peerUdpRun = 0;
+
+  private ownUdpSequence(): number {
+    const s = this.options.udpSequence;
+    return typeof s === "number" ? s : s();
+  }
 
   private receiveChallenge(frame: Uint8Array, header: FrameHeader, out: SessionOutput): void {
     if (header.type !== handshakeTypes.challenge || header.sequence !== 0) return this.fail(out, "handshake_failed", header.sender);
@@ -201,7 +214,7 @@ export class TcpSession {
     const confirm: Confirm = { m: challenge.value.m };
     out.writes.push(this.sealWith(handshakeTypes.confirm, encodeCbor(confirm), 0, this.sendKey as Uint8Array));
     this.state = "open";
-    out.established = { peer: header.sender, peerUdpSequence: challenge.value.s };
+    out.established = { peer: header.sender, peerUdpSequence: challenge.value.s, peerUdpRun: challenge.value.r };
   }
 
   private receiveConfirm(frame: Uint8Array, header: FrameHeader, out: SessionOutput): void {
@@ -211,7 +224,7 @@ export class TcpSession {
     if (confirm === null || !isConfirm(confirm.value)) return this.fail(out, "invalid_body", header.sender);
     if (!bytesEqual(confirm.value.m, this.ownNonce as Uint8Array)) return this.fail(out, "handshake_failed", header.sender);
     this.state = "open";
-    out.established = { peer: header.sender, peerUdpSequence: this.peerUdpSequence };
+    out.established = { peer: header.sender, peerUdpSequence: this.peerUdpSequence, peerUdpRun: this.peerUdpRun };
   }
 
   private receiveData(frame: Uint8Array, header: FrameHeader, out: SessionOutput): void {

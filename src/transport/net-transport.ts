@@ -339,7 +339,8 @@ export class NetTransport implements Transport {
         keys: this.options.keys,
         registry: this.options.registry,
         drops: this.drops,
-        udpSequence: this.datagrams.sequence,
+        udpSequence: () => this.datagrams.sequence,
+        udpRun: this.datagrams.run,
         address,
         ...(peer === null ? {} : { peer }),
       }),
@@ -387,7 +388,7 @@ export class NetTransport implements Transport {
     if (conn.closed) return;
     const out = conn.channel.receiveBytes(chunk);
     for (const frame of out.writes) this.write(conn, frame);
-    if (out.established !== null) this.established(conn, out.established.peer, out.established.peerUdpSequence);
+    if (out.established !== null) this.established(conn, out.established.peer, out.established.peerUdpSequence, out.established.peerUdpRun);
     if (out.failed !== null) {
       this.closeConn(conn);
       return;
@@ -397,11 +398,11 @@ export class NetTransport implements Transport {
     for (const message of out.messages) this.handler(peer, message);
   }
 
-  private established(conn: Conn, peer: string, peerUdpSequence: number): void {
+  private established(conn: Conn, peer: string, peerUdpSequence: number, peerUdpRun: number): void {
     if (conn.timer !== null) clearTimeout(conn.timer);
     conn.timer = null;
     conn.peer = peer;
-    this.datagrams.replay.resync(peer, peerUdpSequence);
+    this.datagrams.replay.resync(peer, peerUdpSequence, peerUdpRun);
     const link = this.linkFor(peer);
     if (link === null) return this.closeConn(conn);
     if (link.dialing === conn) link.dialing = null;

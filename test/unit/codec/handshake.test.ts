@@ -20,7 +20,9 @@ function side(role: "dialer" | "listener", nodeId: string, k: ClusterKeys, peer?
     keys: k,
     registry: testRegistry(),
     drops,
-    udpSequence: nodeId === "node-a" ? 1000 : 2000,
+    // Asked when the hello or challenge is written, not when the channel is made.
+    udpSequence: nodeId === "node-a" ? () => 1000 : 2000,
+    udpRun: nodeId === "node-a" ? 11 : 22,
     address: "127.0.0.1:1",
     ...(peer === undefined ? {} : { peer }),
   });
@@ -56,12 +58,12 @@ const established = (outs: SessionOutput[]) => outs.find((o) => o.established !=
 const failed = (outs: SessionOutput[]) => outs.find((o) => o.failed !== null)?.failed ?? null;
 
 describe("tcp handshake", () => {
-  test("both sides authenticate each other and learn each other's UDP sequence", () => {
+  test("both sides authenticate each other and learn each other's UDP sequence and run", () => {
     const a = side("dialer", "node-a", keys(), "node-b");
     const b = side("listener", "node-b", keys());
     const { dialerOut, listenerOut } = connect(a, b);
-    expect(established(dialerOut)).toEqual({ peer: "node-b", peerUdpSequence: 2000 });
-    expect(established(listenerOut)).toEqual({ peer: "node-a", peerUdpSequence: 1000 });
+    expect(established(dialerOut)).toEqual({ peer: "node-b", peerUdpSequence: 2000, peerUdpRun: 22 });
+    expect(established(listenerOut)).toEqual({ peer: "node-a", peerUdpSequence: 1000, peerUdpRun: 11 });
     expect(a.channel.session.isOpen && b.channel.session.isOpen).toBe(true);
   });
 

@@ -75,6 +75,22 @@ describe("replay window", () => {
     for (let i = 0; i < 10; i++) expect(accept(w, "a", start + i)).toBe(false);
   });
 
+  test("a handshake of a run the window already knows never reopens accepted datagrams to replay", () => {
+    const w = new ReplayWindows(new TestClock().now);
+    const run = start;
+    w.resync("a", start, run);
+    // More than a window's width of datagrams accepted after the handshake value was taken...
+    for (let i = 0; i < replayWindowFrames + 10; i++) expect(accept(w, "a", start + i)).toBe(true);
+    // ...then another connection's handshake of the same run, with a value taken before them.
+    w.resync("a", start + 5, run);
+    for (const replay of [start + 5, start + 100, start + replayWindowFrames + 9]) expect(accept(w, "a", replay)).toBe(false);
+    // A new run (the sender restarted with its clock behind) does move the window back.
+    const restarted = start - 10_000;
+    w.resync("a", restarted, restarted);
+    expect(accept(w, "a", restarted)).toBe(true);
+    expect(accept(w, "a", restarted)).toBe(false);
+  });
+
   test("at most replaySendersMax senders are remembered; the least recent is forgotten", () => {
     const w = new ReplayWindows(new TestClock().now);
     for (let i = 0; i <= replaySendersMax; i++) accept(w, `s${i}`, start);
