@@ -84,9 +84,10 @@ export const fanOutEventsPerTurnMax = 1024;
 /** Events one catch-up read of a subscriber asks for at most (also bounded by its free buffer). */
 export const catchUpPageCountMax = 512;
 /**
- * Bytes of events (data and metadata as stored) one subscriber buffers at most, beside the count
- * bound: past it the subscriber falls back to catch-up reads, which also size their pages to it.
- * Soft by one event: an event larger than the bound is still buffered alone.
+ * Bytes of events (data and metadata as stored: JSON text length, bytes' length) one subscriber
+ * buffers at most, beside the count bound: past it the subscriber falls back to catch-up reads,
+ * which also size their pages to it. A budget on stored size, not a measure of heap (parsed
+ * objects take a small factor more). An event larger than the bound is still buffered alone.
  */
 export const feedBufferBytesMax = 8 * MiB;
 /** What one buffered event costs beside its data and metadata (ids, type, the object), for that bound. */

@@ -50,7 +50,7 @@ import {
 } from "../events/index.ts";
 import { GroupCommitter, retryWrite } from "./group-commit.ts";
 import { DataDirLock } from "./lock.ts";
-import { eventColumns, eventSelectColumns, jsonContentType, decodeData, normalizeEncoded, streamColumns, toRecordedEvent, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type EventRow, type StreamRow } from "./rows.ts";
+import { eventColumns, eventSelectColumns, jsonContentType, decodeData, encodedSizeBytes, normalizeEncoded, streamColumns, toRecordedEvent, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type EventRow, type StreamRow } from "./rows.ts";
 import { migrate, schemaVersion, storeFileName, userVersion } from "./schema.ts";
 
 export type Durability = "full" | "normal";
@@ -430,7 +430,7 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted(streamId);
-    const events = normalizeEncoded(this.readRows(streamId, options, "encoded"));
+    const events = this.readRows(streamId, options, "encoded");
     observer?.readStopped(streamId, events.length, performance.now() - startedMs);
     return events;
   }
@@ -479,7 +479,7 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted("$all");
-    const events = normalizeEncoded(this.readAllRows(options, "encoded"));
+    const events = this.readAllRows(options, "encoded");
     observer?.readStopped("$all", events.length, performance.now() - startedMs);
     return events;
   }
@@ -513,13 +513,13 @@ export class EventStore {
     const result: EventRow[] = [];
     const chunk = Math.max(limit, 256);
     let bytes = 0;
-    const done = () => (shape === "rows" ? result : result.map(encodedOfRow));
+    const done = () => (shape === "rows" ? result : normalizeEncoded(result.map(encodedOfRow)));
     for (;;) {
       const rows = statement.values(from, ...params, now, chunk) as EventRow[];
       for (const row of rows) {
         if (!matchesPayload(filter.payload, decodeData(row[5], row[7]))) continue;
         result.push(row);
-        bytes += rowBytes(row[5], row[6]);
+        bytes += encodedSizeBytes(normalizeEncoded([encodedOfRow(row)])[0] as EncodedEvent);
         if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return done();
       }
       if (rows.length < chunk) return done();
@@ -955,10 +955,6 @@ function validateMaxBytes(maxBytes: unknown): number | undefined {
   return maxBytes;
 }
 
-/** The bytes a row's data and metadata count for in a page bound (UTF-16 length for text). */
-function rowBytes(data: string | Uint8Array, metadata: string | null): number {
-  return (typeof data === "string" ? data.length : data.byteLength) + (metadata === null ? 0 : metadata.length);
-}
 
 /** What a read returns: EventRow arrays (to decode into RecordedEvent) or EncodedEvent objects. */
 type Shape = "rows" | "encoded";
@@ -973,12 +969,14 @@ function encodedOfRow(row: EventRow): EncodedEvent {
  * maxBytes, so rows past the bound are never built.
  */
 function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined, shape: Shape): EventRow[] | EncodedEvent[] {
-  if (maxBytes === undefined) return shape === "rows" ? (statement.values(...params) as EventRow[]) : (statement.all(...params) as EncodedEvent[]);
+  if (maxBytes === undefined) return shape === "rows" ? (statement.values(...params) as EventRow[]) : normalizeEncoded(statement.all(...params) as EncodedEvent[]);
   const events: EncodedEvent[] = [];
   let bytes = 0;
   for (const event of statement.iterate(...params) as IterableIterator<EncodedEvent>) {
-    events.push(event);
-    bytes += rowBytes(event.data, event.metadata);
+    // Normalized before it is counted: the bytes are those of the event as the reader gets it
+    // (encodedSizeBytes), so a reader can tell a page cut at maxBytes from one cut by the log's end.
+    events.push(normalizeEncoded([event])[0] as EncodedEvent);
+    bytes += encodedSizeBytes(event);
     if (bytes >= maxBytes) break;
   }
   if (shape === "encoded") return events;

@@ -93,4 +93,17 @@ describe("EventFeed", () => {
     expect(feed.mode).toBe("live");
     feed.close();
   });
+
+  test("a page cut by the log's end is told from one cut at the byte bound, also for JSON stored as a blob", async () => {
+    await using t = testStore();
+    const { store } = t;
+    for (let i = 0; i < 5; i++) await store.append("s", "any", [ev("E")]);
+    // As sqlite3 could leave it: JSON stored as a BLOB, 1,210 UTF-8 bytes, 610 characters.
+    store.database.run("UPDATE events SET data = CAST(? AS BLOB) WHERE position = 0", [JSON.stringify({ s: "é".repeat(600) })]);
+    const feed = new EventFeed(store, { kind: "all", filter: {}, includeSystem: false }, { position: 0, version: 0 }, 100, 1000);
+    const got: number[] = [];
+    while (got.length < 5) got.push(((await feed.next()) as { position: number }).position);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    feed.close();
+  });
 });
