@@ -9,7 +9,7 @@
 // are standard DNS-SD, so avahi-browse or python3-zeroconf list the nodes.
 
 import { createSocket, type Socket as DgramSocket } from "node:dgram";
-import { Resolver } from "node:dns/promises";
+import { lookup, Resolver } from "node:dns/promises";
 import { createHash } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import os from "node:os";
@@ -101,6 +101,8 @@ export class Discovery {
   private mdnsPort = 0;
   private addresses: string[] = [];
   private dnsTargets: Target[] = [];
+  /** Static peers named by host name, resolved (system resolver, /etc/hosts too) to addresses. */
+  private resolvedStatics: Target[] = [];
   private timers: Array<ReturnType<typeof setTimeout>> = [];
   private lastAnswerMs = Number.NEGATIVE_INFINITY;
   private unicastSecond = 0;
@@ -183,6 +185,13 @@ export class Discovery {
     }
     // DNS answers may be slow or missing: resolve in the background and probe once they are in.
     if (this.options.dns != null) void this.resolveDns().then(() => this.probe());
+    // Static peers named by host: their addresses, so their queries count as configured.
+    if (this.hasNamedStatics()) {
+      const loop = () => {
+        void this.resolveStatics().finally(() => this.schedule(loop, staticResolveIntervalMs));
+      };
+      loop();
+    }
     this.announce();
     if (this.multicast) mdns.query({ questions: [{ name: serviceType, type: "PTR" }] });
     this.probe();
@@ -248,6 +257,27 @@ export class Discovery {
         { address: target.host, port: target.port },
       );
     }
+  }
+
+  private hasNamedStatics(): boolean {
+    return (this.options.staticPeers ?? []).some((entry) => {
+      const { host } = parseTarget(entry, this.mdnsPort);
+      return !isIPv4(host) && !isIPv6(host);
+    });
+  }
+
+  private async resolveStatics(): Promise<void> {
+    const resolved: Target[] = [];
+    for (const entry of this.options.staticPeers ?? []) {
+      const target = parseTarget(entry, this.mdnsPort);
+      if (isIPv4(target.host) || isIPv6(target.host)) continue;
+      try {
+        for (const { address } of await lookup(target.host, { all: true })) resolved.push({ host: address, port: target.port });
+      } catch (error) {
+        this.options.log?.(`discovery ${this.nodeId}: static peer '${entry}' did not resolve: ${(error as Error).message}`);
+      }
+    }
+    if (!this.stopped) this.resolvedStatics = resolved.slice(0, probeTargetsMax);
   }
 
   private targets(): Target[] {
@@ -327,7 +357,7 @@ export class Discovery {
     const key = `${source.address}:${source.port}`;
     const answered = this.unicastPerSource.get(key) ?? 0;
     if (answered >= unicastAnswersPerSourcePerSecondMax) return false;
-    const configured = this.targets().some((t) => t.host === source.address && t.port === source.port);
+    const configured = [...this.targets(), ...this.resolvedStatics].some((t) => t.host === source.address && t.port === source.port);
     if (!configured && this.unicastAnswers >= unicastAnswersPerSecondMax) return false;
     if (!this.unicastPerSource.has(key) && this.unicastPerSource.size >= unicastSourcesPerSecondMax) {
       if (!configured) return false;
@@ -437,6 +467,9 @@ export class Discovery {
 function peerAddresses(beacon: Beacon, source: string): readonly string[] {
   return beacon.addresses.length > 0 ? beacon.addresses : [source];
 }
+
+/** How often static peers named by host name are resolved again. */
+const staticResolveIntervalMs = 60_000;
 
 async function resolveHost(resolver: Resolver, name: string): Promise<string[]> {
   if (isIPv4(name) || isIPv6(name)) return [name];

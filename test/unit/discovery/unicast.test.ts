@@ -80,9 +80,12 @@ describe("unicast answers", () => {
     expect(noisy.responses).toBe(unicastAnswersPerSourcePerSecondMax);
   });
 
-  test("a configured static peer is answered even when many sources used up the shared budget", async () => {
+  for (const named of [false, true]) {
+  test(`a configured static peer${named ? " named by host name" : ""} is answered even when many sources used up the shared budget`, async () => {
     const staticPeer = await client();
-    const { d } = await node([`127.0.0.1:${staticPeer.port}`]);
+    const { d } = await node([`${named ? "localhost" : "127.0.0.1"}:${staticPeer.port}`]);
+    // A peer named by host name is known by its resolved address (resolved in the background).
+    if (named) await Bun.sleep(300);
     const noisy = await Promise.all(Array.from({ length: 8 }, () => client()));
     for (const c of noisy) probe(c, d.port, unicastAnswersPerSourcePerSecondMax);
     await until(() => noisy.reduce((n, c) => n + c.responses, 0) >= unicastAnswersPerSecondMax, "the shared budget used up");
@@ -94,6 +97,7 @@ describe("unicast answers", () => {
     await Bun.sleep(200);
     expect(late.responses).toBe(0); // anyone else waits for the next second
   });
+  }
 });
 
 describe("a beacon without addresses", () => {
