@@ -31,6 +31,13 @@ export type OpenResult =
   | { readonly ok: true; readonly sender: string; readonly message: Message }
   | { readonly ok: false; readonly reason: DropReason; readonly sender?: string; readonly version?: number };
 
+function newRunId(): number {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  let id = 0;
+  for (const byte of bytes) id = id * 256 + byte;
+  return id === 0 ? 1 : id;
+}
+
 export class DatagramCodec {
   readonly nodeId: string;
   readonly replay: ReplayWindows;
@@ -53,10 +60,14 @@ export class DatagramCodec {
     this.senderBytes = nodeIdBytes(options.nodeId);
     this.ownBinding = receiverBinding(options.nodeId);
     this.nextSequence = udpSequenceStart(this.now());
-    this.run = this.nextSequence;
+    this.run = newRunId();
   }
 
-  /** This run's id, told to peers in TCP handshakes: the first sequence of the run. */
+  /**
+   * This run's id, told to peers in TCP handshakes: random (48 bits, never 0), so that a restart
+   * is told from a reconnect even when the clock is wrong (a board without a real-time clock
+   * boots in 1970, and every run would then start at sequence 0).
+   */
   readonly run: number;
 
   /**

@@ -19,7 +19,14 @@
 import { assert, limits } from "../lib/index.ts";
 import type { Clock } from "./drops.ts";
 
-const { replaySendersMax, replayWindowFrames, udpSequenceAgeMsMax } = limits;
+const { handshakeTimeoutMs, replaySendersMax, replayWindowFrames, udpSequenceAgeMsMax, udpSequenceLagMsMax } = limits;
+
+/**
+ * How far one run's sequence can get past the value its handshake announced: a jump to the clock
+ * (udpSequenceLagMsMax) plus the handshake's time (handshakeTimeoutMs), in sequence units, with
+ * a second's margin. Beyond it the sender must have restarted with its clock behind.
+ */
+const sameRunGapMax = (udpSequenceLagMsMax + handshakeTimeoutMs + 1_000) * 4096;
 
 const epoch2020Ms = 1_577_836_800_000;
 
@@ -106,25 +113,37 @@ export class ReplayWindows {
   /**
    * Tells the windows a sender's next sequence and run, learnt from an authenticated, fresh
    * source (a TCP handshake). A sender without a window gets one from `next` (so a sender whose
-   * clock is behind is heard, and nothing it sent before is). Within one run a sender's sequence
-   * only grows, so a window is never moved back for the run it already knows (a handshake must
-   * not reopen datagrams already accepted to replay). A new run, or the first handshake after a
-   * window made by datagrams alone, moves the window back to `next` only when the window is a
-   * whole width ahead of it (the sender's clock went back at restart).
+   * clock is behind is heard, and nothing it sent before is). Otherwise the window is moved back
+   * to `next` only for a sender that restarted with its clock behind:
+   * - the same run as the window knows: never (within a run the sequence only grows; a handshake
+   *   must not reopen datagrams already accepted to replay);
+   * - another run, both known: when the window is a whole width ahead of `next`;
+   * - a run unknown on either side (the window was made by datagrams alone, or an older peer
+   *   sends no run): only when the window is further ahead than one run can be of its own
+   *   handshake value (sameRunGapMax): the value is taken when the hello or challenge is written,
+   *   the sequence may jump to the clock once (udpSequenceLagMsMax) and the handshake ends within
+   *   handshakeTimeoutMs. A sender restarted less far behind is heard again once its sequence
+   *   passes the window (within udpSequenceLagMsMax plus that gap).
+   * A window moved back for a new run may accept once a datagram of the old run numbered above
+   * `next`: sequences are per sender, not per run (the price of needing no stored state).
    */
   resync(sender: string, next: number, run?: number): void {
     const window = this.senders.get(sender);
     if (window === undefined) {
       this.senders.set(sender, new SenderWindow(next, run));
-    } else if (run !== undefined && window.run === run) {
+      this.evict();
       return;
-    } else if (window.highest - next >= replayWindowFrames) {
+    }
+    if (run !== undefined && window.run === run) return;
+    const ahead = window.highest - next;
+    const bothKnown = run !== undefined && window.run !== undefined;
+    if (bothKnown ? ahead >= replayWindowFrames : ahead > sameRunGapMax) {
       this.senders.delete(sender);
       this.senders.set(sender, new SenderWindow(next, run));
-    } else {
+      this.evict();
+    } else if (run !== undefined) {
       window.run = run;
     }
-    this.evict();
   }
 
   highestOf(sender: string): number | undefined {

@@ -3,7 +3,8 @@
 // challenge-response handshake, then carries sequenced frames:
 //
 //   dialer -> listener   hello     {n: dialer nonce, to: listener id, s: dialer's next UDP sequence,
-//                                   r: the first UDP sequence of the dialer's run (its run id)}
+//                                   r: the dialer's UDP run id (random per process; absent from
+//                                   builds before it, which is accepted as "run unknown")}
 //                                  tagged with the dialer's current TCP key
 //   listener -> dialer   challenge {n: dialer nonce, m: listener nonce, to: dialer id, s: ..., r: ...}
 //                                  tagged with the listener's current TCP key
@@ -48,7 +49,7 @@ export interface TcpSessionOptions {
    * is asked when the hello or challenge is written.
    */
   udpSequence: number | (() => number);
-  /** This node's UDP run id (the first sequence of its run): a peer moves its window back only for a new run. */
+  /** This node's UDP run id (random per process): a peer moves its window back only for a new run. */
   udpRun?: number;
   /** The peer's address, for drop logs. */
   address?: string;
@@ -62,21 +63,24 @@ export interface SessionOutput {
   /** Messages received, in order. */
   readonly messages: Message[];
   /** Set once, when the handshake completes. */
-  established: { readonly peer: string; readonly peerUdpSequence: number; readonly peerUdpRun: number } | null;
+  /** peerUdpRun is undefined when the peer sent none (an older build). */
+  established: { readonly peer: string; readonly peerUdpSequence: number; readonly peerUdpRun: number | undefined } | null;
   /** Set when the connection must be closed; the drop was counted. */
   failed: DropReason | null;
 }
 
 type State = "start" | "hello_sent" | "await_hello" | "challenge_sent" | "open" | "failed";
 
-interface Hello { n: Uint8Array; to: string; s: number; r: number }
-interface Challenge { n: Uint8Array; m: Uint8Array; to: string; s: number; r: number }
+interface Hello { n: Uint8Array; to: string; s: number; r?: number }
+interface Challenge { n: Uint8Array; m: Uint8Array; to: string; s: number; r?: number }
 interface Confirm { m: Uint8Array }
 
 const isNonce = (v: unknown): v is Uint8Array => isBytes(v, nonceBytes) && (v as Uint8Array).length === nonceBytes;
-const isHello = (v: unknown): v is Hello => isRecord(v) && isNonce(v.n) && isValidNodeId(v.to) && isUint(v.s) && isUint(v.r);
+// `r` is optional: builds before it send none, and both must keep talking (protocol version 1).
+const isRun = (r: unknown): boolean => r === undefined || (isUint(r) && (r as number) > 0);
+const isHello = (v: unknown): v is Hello => isRecord(v) && isNonce(v.n) && isValidNodeId(v.to) && isUint(v.s) && isRun(v.r);
 const isChallenge = (v: unknown): v is Challenge =>
-  isRecord(v) && isNonce(v.n) && isNonce(v.m) && isValidNodeId(v.to) && isUint(v.s) && isUint(v.r);
+  isRecord(v) && isNonce(v.n) && isNonce(v.m) && isValidNodeId(v.to) && isUint(v.s) && isRun(v.r);
 const isConfirm = (v: unknown): v is Confirm => isRecord(v) && isNonce(v.m);
 
 export class TcpSession {
@@ -112,7 +116,7 @@ export class TcpSession {
     assert(this.options.role === "dialer" && this.state === "start", "start a dialer once");
     this.ownNonce = this.random(nonceBytes);
     this.state = "hello_sent";
-    const hello: Hello = { n: this.ownNonce, to: this.options.peer as string, s: this.ownUdpSequence(), r: this.options.udpRun ?? 0 };
+    const hello: Hello = { n: this.ownNonce, to: this.options.peer as string, s: this.ownUdpSequence(), ...this.ownRun() };
     return this.sealWith(handshakeTypes.hello, encodeCbor(hello), 0, this.options.keys.current.tcp);
   }
 
@@ -186,13 +190,17 @@ export class TcpSession {
     this.deriveSessionKeys(baseKey, header.sender, this.options.nodeId, hello.value.n, this.ownNonce);
     this.peerUdpSequence = hello.value.s;
     this.peerUdpRun = hello.value.r;
-    const challenge: Challenge = { n: hello.value.n, m: this.ownNonce, to: header.sender, s: this.ownUdpSequence(), r: this.options.udpRun ?? 0 };
+    const challenge: Challenge = { n: hello.value.n, m: this.ownNonce, to: header.sender, s: this.ownUdpSequence(), ...this.ownRun() };
     out.writes.push(this.sealWith(handshakeTypes.challenge, encodeCbor(challenge), 0, this.options.keys.current.tcp));
     this.state = "challenge_sent";
   }
 
   private peerUdpSequence = 0;
-  private peerUdpRun = 0;
+  private peerUdpRun: number | undefined;
+
+  private ownRun(): { r?: number } {
+    return this.options.udpRun === undefined ? {} : { r: this.options.udpRun };
+  }
 
   private ownUdpSequence(): number {
     const s = this.options.udpSequence;

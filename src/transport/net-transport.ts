@@ -403,7 +403,7 @@ export class NetTransport implements Transport {
     for (const message of out.messages) this.handler(peer, message);
   }
 
-  private established(conn: Conn, peer: string, peerUdpSequence: number, peerUdpRun: number): void {
+  private established(conn: Conn, peer: string, peerUdpSequence: number, peerUdpRun: number | undefined): void {
     if (conn.timer !== null) clearTimeout(conn.timer);
     conn.timer = null;
     conn.peer = peer;

@@ -234,6 +234,36 @@ describe("replay and binding across nodes and restarts", () => {
     expect(restarted.open(a.sealTo("node-b", ping(101)) as Uint8Array).ok).toBe(true);
   });
 
+  test("a sender whose clock is before 2020 (a board without a clock) is heard again after it restarts", () => {
+    const clock = new TestClock();
+    const in1970 = new TestClock(86_400_000);
+    const registry = testRegistry();
+    const b = new DatagramCodec({ nodeId: "node-b", keys: keys(), registry, drops: recordingDrops(clock).drops, now: clock.now });
+    const start = () => new DatagramCodec({ nodeId: "node-a", keys: keys(), registry, drops: recordingDrops(in1970).drops, now: in1970.now });
+    let a = start();
+    b.replay.resync("node-a", a.sequence, a.run); // its handshake
+    for (let i = 0; i < 3000; i++) expect(b.open(a.sealTo("node-b", ping(i)) as Uint8Array).ok).toBe(true);
+    in1970.advance(60_000);
+    a = start(); // restarted: its sequence starts at 0 again, its run id is new
+    expect(a.sequence).toBe(0);
+    b.replay.resync("node-a", a.sequence, a.run);
+    for (let i = 0; i < 100; i++) expect(b.open(a.sealTo("node-b", ping(i)) as Uint8Array).ok).toBe(true);
+  });
+
+  test("a datagram sent while the first handshake is in flight, across a jump of the sequence, cannot be replayed after it", () => {
+    const { a, b, clock } = pair();
+    clock.advance(10_000);
+    expect(b.open(a.sealTo("node-b", ping(0)) as Uint8Array).ok).toBe(true); // b knows a from datagrams only
+    clock.advance(5_000);
+    const told = a.sequence; // written into a's hello
+    clock.advance(40); // a's sequence is now more than 5 s behind its clock: the next datagram jumps
+    const inFlight = a.sealTo("node-b", ping(1)) as Uint8Array;
+    expect(b.open(inFlight).ok).toBe(true);
+    b.replay.resync("node-a", told, a.run); // b handles the handshake
+    expectDrop(b.open(inFlight), "replayed");
+    expect(b.open(a.sealTo("node-b", ping(2)) as Uint8Array).ok).toBe(true);
+  });
+
   test("a sender whose clock is 5 minutes behind is refused by a new receiver until a handshake resyncs it", () => {
     const clock = new TestClock();
     const behind = new TestClock(clock.ms - 5 * 60_000);

@@ -12,7 +12,7 @@ interface Side {
   drops: ReturnType<typeof recordingDrops>["drops"];
 }
 
-function side(role: "dialer" | "listener", nodeId: string, k: ClusterKeys, peer?: string): Side {
+function side(role: "dialer" | "listener", nodeId: string, k: ClusterKeys, peer?: string, withRun = true): Side {
   const { drops, lines } = recordingDrops();
   const channel = new TcpChannel({
     role,
@@ -22,7 +22,7 @@ function side(role: "dialer" | "listener", nodeId: string, k: ClusterKeys, peer?
     drops,
     // Asked when the hello or challenge is written, not when the channel is made.
     udpSequence: nodeId === "node-a" ? () => 1000 : 2000,
-    udpRun: nodeId === "node-a" ? 11 : 22,
+    ...(withRun ? { udpRun: nodeId === "node-a" ? 11 : 22 } : {}),
     address: "127.0.0.1:1",
     ...(peer === undefined ? {} : { peer }),
   });
@@ -65,6 +65,16 @@ describe("tcp handshake", () => {
     expect(established(dialerOut)).toEqual({ peer: "node-b", peerUdpSequence: 2000, peerUdpRun: 22 });
     expect(established(listenerOut)).toEqual({ peer: "node-a", peerUdpSequence: 1000, peerUdpRun: 11 });
     expect(a.channel.session.isOpen && b.channel.session.isOpen).toBe(true);
+  });
+
+  test("a peer of an older build (no UDP run in its handshake) still connects, both ways, its run unknown", () => {
+    for (const olderDials of [true, false]) {
+      const a = side("dialer", "node-a", keys(), "node-b", !olderDials);
+      const b = side("listener", "node-b", keys(), undefined, olderDials);
+      const { dialerOut, listenerOut } = connect(a, b);
+      expect(established(dialerOut)).toEqual({ peer: "node-b", peerUdpSequence: 2000, peerUdpRun: olderDials ? 22 : undefined });
+      expect(established(listenerOut)).toEqual({ peer: "node-a", peerUdpSequence: 1000, peerUdpRun: olderDials ? undefined : 11 });
+    }
   });
 
   test("after it, messages flow both ways in order, bulk and small", () => {
