@@ -10,6 +10,7 @@ export type EventRow = [
   eventId: string,
   type: string,
   data: string | Uint8Array,
+  /** JSON text; at run time a blob only if written by hand (sqlite3): textOf / normalizeEncoded read both. */
   metadata: string | null,
   contentType: string,
   createdAt: number,
@@ -39,7 +40,7 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     position: row[0],
     type: row[4],
     data: decodeData(row[5], contentType),
-    metadata: row[6] === null ? null : (JSON.parse(row[6]) as JsonValue),
+    metadata: row[6] === null ? null : (JSON.parse(textOf(row[6])) as JsonValue),
     contentType,
     createdAt: new Date(row[8]),
   };
@@ -71,8 +72,14 @@ export interface EncodedEvent {
 export function normalizeEncoded(events: EncodedEvent[]): EncodedEvent[] {
   for (const event of events) {
     if (typeof event.data !== "string" && event.contentType === jsonContentType) event.data = new TextDecoder().decode(event.data);
+    if (event.metadata !== null && typeof event.metadata !== "string") event.metadata = textOf(event.metadata);
   }
   return events;
+}
+
+/** Metadata is JSON text; one stored as a blob (sqlite3 could) is read as its UTF-8 text. */
+function textOf(value: string | Uint8Array): string {
+  return typeof value === "string" ? value : new TextDecoder().decode(value);
 }
 
 /** The event a reader gets (data and metadata decoded) from its encoded form. */

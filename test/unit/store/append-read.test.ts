@@ -76,6 +76,16 @@ describe("append and read", () => {
     }
   });
 
+  test("JSON data or metadata stored as a blob (as sqlite3 could leave it) reads as JSON, decoded or encoded", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", [{ type: "T", data: { a: "é" }, metadata: { m: "ü" } }]);
+    t.store.database.run("UPDATE events SET data = CAST(data AS BLOB), metadata = CAST(metadata AS BLOB)");
+    expect(t.store.database.query("SELECT typeof(data) AS d, typeof(metadata) AS m FROM events").get()).toEqual({ d: "blob", m: "blob" });
+    expect((await t.store.read("s"))[0]).toMatchObject({ data: { a: "é" }, metadata: { m: "ü" } });
+    expect((await t.store.readEncoded("s"))[0]).toMatchObject({ data: '{"a":"é"}', metadata: '{"m":"ü"}' });
+    expect((await t.store.readAllEncoded({ maxBytes: 1 }))[0]).toMatchObject({ data: '{"a":"é"}', metadata: '{"m":"ü"}' });
+  });
+
   test("generated ids are UUID v7 and unique", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", Array.from({ length: 100 }, () => event()));
