@@ -58,12 +58,6 @@ function isServerAnswer(error: unknown): boolean {
   return error instanceof EdgeEsdbError || error instanceof HttpStatusError || error instanceof SyntaxError;
 }
 
-/** Marks an error that came with an HTTP status (so it is the server's answer, not the connection's). */
-class AnsweredError extends Error {
-  constructor(readonly answer: unknown) {
-    super("answered");
-  }
-}
 
 /** Pages a fold reads at a time: the server's readCountMax. */
 const foldPageCount = 10_000;
@@ -195,12 +189,9 @@ export class EdgeEsdbClient {
   private async jsonWithRetry<T>(method: string, path: string, options: { body?: unknown; streamId?: string } = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.json<T>(method, path, options).catch((error: unknown) => {
-          throw isServerAnswer(error) ? new AnsweredError(error) : error;
-        });
+        return await this.json<T>(method, path, options);
       } catch (error) {
-        if (error instanceof AnsweredError) throw error.answer;
-        if (attempt >= this.retries) throw error;
+        if (isServerAnswer(error) || attempt >= this.retries) throw error;
         await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[attempt]));
       }
     }

@@ -101,6 +101,8 @@ export class Discovery {
   private mdnsPort = 0;
   private addresses: string[] = [];
   private dnsTargets: Target[] = [];
+  /** The configured static peers, parsed once the discovery port is known (their default port). */
+  private staticTargets: Target[] = [];
   /** Static peers named by host name, resolved (system resolver, /etc/hosts too) to addresses. */
   private resolvedStatics: Target[] = [];
   private timers: Array<ReturnType<typeof setTimeout>> = [];
@@ -165,6 +167,7 @@ export class Discovery {
     });
     this.socket = socket;
     this.mdnsPort = socket.address().port;
+    this.staticTargets = (this.options.staticPeers ?? []).map((entry) => parseTarget(entry, this.mdnsPort));
     const mdns = makeMdns({
       socket,
       bind: false,
@@ -186,7 +189,7 @@ export class Discovery {
     // DNS answers may be slow or missing: resolve in the background and probe once they are in.
     if (this.options.dns != null) void this.resolveDns().then(() => this.probe());
     // Static peers named by host: their addresses, so their queries count as configured.
-    if (this.hasNamedStatics()) {
+    if (this.staticTargets.some((t) => !isIPv4(t.host) && !isIPv6(t.host))) {
       const loop = () => {
         void this.resolveStatics().finally(() => this.schedule(loop, staticResolveIntervalMs));
       };
@@ -259,30 +262,27 @@ export class Discovery {
     }
   }
 
-  private hasNamedStatics(): boolean {
-    return (this.options.staticPeers ?? []).some((entry) => {
-      const { host } = parseTarget(entry, this.mdnsPort);
-      return !isIPv4(host) && !isIPv6(host);
-    });
-  }
-
   private async resolveStatics(): Promise<void> {
     const resolved: Target[] = [];
-    for (const entry of this.options.staticPeers ?? []) {
-      const target = parseTarget(entry, this.mdnsPort);
+    for (const target of this.staticTargets) {
       if (isIPv4(target.host) || isIPv6(target.host)) continue;
       try {
         for (const { address } of await lookup(target.host, { all: true })) resolved.push({ host: address, port: target.port });
       } catch (error) {
-        this.options.log?.(`discovery ${this.nodeId}: static peer '${entry}' did not resolve: ${(error as Error).message}`);
+        this.options.log?.(`discovery ${this.nodeId}: static peer '${target.host}' did not resolve: ${(error as Error).message}`);
       }
     }
     if (!this.stopped) this.resolvedStatics = resolved.slice(0, probeTargetsMax);
   }
 
   private targets(): Target[] {
-    const statics = (this.options.staticPeers ?? []).map((entry) => parseTarget(entry, this.mdnsPort));
-    return [...statics, ...this.dnsTargets].slice(0, probeTargetsMax);
+    return [...this.staticTargets, ...this.dnsTargets].slice(0, probeTargetsMax);
+  }
+
+  /** Whether a query's source is a configured target (static, resolved static, or from DNS). */
+  private isConfigured(source: { address: string; port: number }): boolean {
+    const is = (t: Target) => t.host === source.address && t.port === source.port;
+    return this.staticTargets.some(is) || this.resolvedStatics.some(is) || this.dnsTargets.some(is);
   }
 
   /** The records of this node; ttl 0 says goodbye. Each call signs a fresh beacon. */
@@ -357,7 +357,7 @@ export class Discovery {
     const key = `${source.address}:${source.port}`;
     const answered = this.unicastPerSource.get(key) ?? 0;
     if (answered >= unicastAnswersPerSourcePerSecondMax) return false;
-    const configured = [...this.targets(), ...this.resolvedStatics].some((t) => t.host === source.address && t.port === source.port);
+    const configured = this.isConfigured(source);
     if (!configured && this.unicastAnswers >= unicastAnswersPerSecondMax) return false;
     if (!this.unicastPerSource.has(key) && this.unicastPerSource.size >= unicastSourcesPerSecondMax) {
       if (!configured) return false;

@@ -37,13 +37,30 @@ export function utf8Bytes(text: string): number {
   return bytes;
 }
 
+/**
+ * The checks a name (a stream id, an event type) passes: a non-empty string within its byte
+ * limit, without control characters, and not starting with `$` unless a system writer gives it.
+ */
+function checkName(
+  value: unknown,
+  system: boolean,
+  what: { noun: string; plural: string; limitName: "streamIdBytesMax" | "eventTypeBytesMax" },
+): asserts value is string {
+  const { noun, plural, limitName } = what;
+  if (typeof value !== "string") throw new InvalidArgumentError(`${noun} must be a string, got ${describe(value)}`);
+  if (value.length === 0) throw new InvalidArgumentError(`${noun} must not be empty`);
+  const bytes = utf8Bytes(value);
+  const limit = limits[limitName];
+  if (bytes > limit) throw new TooLargeError(`${noun} length in bytes`, limitName, limit, bytes);
+  if (hasControlCharacter(value)) throw new InvalidArgumentError(`${noun} ${JSON.stringify(value)} contains a control character`);
+  if (!system && value.startsWith("$")) throw new InvalidArgumentError(`${noun} '${value}' is reserved: ${plural} starting with '$' belong to the system`);
+}
+
+const streamIdName = { noun: "stream id", plural: "ids", limitName: "streamIdBytesMax" } as const;
+const eventTypeName = { noun: "event type", plural: "types", limitName: "eventTypeBytesMax" } as const;
+
 export function validateStreamId(streamId: unknown, system = false): string {
-  if (typeof streamId !== "string") throw new InvalidArgumentError(`stream id must be a string, got ${describe(streamId)}`);
-  if (streamId.length === 0) throw new InvalidArgumentError("stream id must not be empty");
-  const bytes = utf8Bytes(streamId);
-  if (bytes > limits.streamIdBytesMax) throw new TooLargeError("stream id length in bytes", "streamIdBytesMax", limits.streamIdBytesMax, bytes);
-  if (hasControlCharacter(streamId)) throw new InvalidArgumentError(`stream id ${JSON.stringify(streamId)} contains a control character`);
-  if (!system && streamId.startsWith("$")) throw new InvalidArgumentError(`stream id '${streamId}' is reserved: ids starting with '$' belong to the system`);
+  checkName(streamId, system, streamIdName);
   return streamId;
 }
 
@@ -53,21 +70,12 @@ const validEventTypesMax = 1024;
 
 export function validateEventType(type: unknown, system = false): string {
   if (typeof type === "string" && validEventTypes.has(type)) return type;
-  checkEventType(type, system);
-  if (!(type as string).startsWith("$")) {
+  checkName(type, system, eventTypeName);
+  if (!type.startsWith("$")) {
     if (validEventTypes.size >= validEventTypesMax) validEventTypes.clear();
-    validEventTypes.add(type as string);
+    validEventTypes.add(type);
   }
-  return type as string;
-}
-
-function checkEventType(type: unknown, system: boolean): void {
-  if (typeof type !== "string") throw new InvalidArgumentError(`event type must be a string, got ${describe(type)}`);
-  if (type.length === 0) throw new InvalidArgumentError("event type must not be empty");
-  const bytes = utf8Bytes(type);
-  if (bytes > limits.eventTypeBytesMax) throw new TooLargeError("event type length in bytes", "eventTypeBytesMax", limits.eventTypeBytesMax, bytes);
-  if (hasControlCharacter(type)) throw new InvalidArgumentError(`event type ${JSON.stringify(type)} contains a control character`);
-  if (!system && type.startsWith("$")) throw new InvalidArgumentError(`event type '${type}' is reserved: types starting with '$' belong to the system`);
+  return type;
 }
 
 export function validateExpectedVersion(expected: unknown): ExpectedVersion {

@@ -50,7 +50,7 @@ import {
 } from "../events/index.ts";
 import { GroupCommitter, retryWrite } from "./group-commit.ts";
 import { DataDirLock } from "./lock.ts";
-import { eventColumns, eventSelectColumns, jsonContentType, decodeData, encodedSizeBytes, normalizeEncoded, streamColumns, toRecordedEvent, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type EventRow, type StreamRow } from "./rows.ts";
+import { eventColumns, eventSelectColumns, jsonContentType, decodeData, decodeEvent, encodedSizeBytes, normalizeEncoded, streamColumns, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type StreamRow } from "./rows.ts";
 import { migrate, schemaVersion, storeFileName, userVersion } from "./schema.ts";
 
 export type Durability = "full" | "normal";
@@ -430,18 +430,16 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted(streamId);
-    const events = this.readRows(streamId, options, "encoded");
+    const events = this.readRows(streamId, options);
     observer?.readStopped(streamId, events.length, performance.now() - startedMs);
     return events;
   }
 
   private readUnobserved(streamId: string, options: ReadOptions): RecordedEvent[] {
-    return this.readRows(streamId, options, "rows").map(toRecordedEvent);
+    return this.readRows(streamId, options).map(decodeEvent);
   }
 
-  private readRows(streamId: string, options: ReadOptions, shape: "rows"): EventRow[];
-  private readRows(streamId: string, options: ReadOptions, shape: "encoded"): EncodedEvent[];
-  private readRows(streamId: string, options: ReadOptions, shape: Shape): EventRow[] | EncodedEvent[] {
+  private readRows(streamId: string, options: ReadOptions): EncodedEvent[] {
     this.open();
     validateStreamId(streamId, true);
     const direction = validateDirection(options.direction);
@@ -457,10 +455,10 @@ export class EventStore {
     const maxBytes = validateMaxBytes(options.maxBytes);
     if (direction === "forward") {
       const from = Math.max(validateVersionArgument(options.from ?? 0, "from"), firstVisible);
-      return selectRows(this.statements.readForward, [streamId, from, oldest, limit], maxBytes, shape);
+      return selectRows(this.statements.readForward, [streamId, from, oldest, limit], maxBytes);
     }
     const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
-    return selectRows(this.statements.readBackward, [streamId, from, firstVisible, oldest, limit], maxBytes, shape);
+    return selectRows(this.statements.readBackward, [streamId, from, firstVisible, oldest, limit], maxBytes);
   }
 
   /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
@@ -479,18 +477,16 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted("$all");
-    const events = this.readAllRows(options, "encoded");
+    const events = this.readAllRows(options);
     observer?.readStopped("$all", events.length, performance.now() - startedMs);
     return events;
   }
 
   private readAllUnobserved(options: ReadAllOptions): RecordedEvent[] {
-    return this.readAllRows(options, "rows").map(toRecordedEvent);
+    return this.readAllRows(options).map(decodeEvent);
   }
 
-  private readAllRows(options: ReadAllOptions, shape: "rows"): EventRow[];
-  private readAllRows(options: ReadAllOptions, shape: "encoded"): EncodedEvent[];
-  private readAllRows(options: ReadAllOptions, shape: Shape): EventRow[] | EncodedEvent[] {
+  private readAllRows(options: ReadAllOptions): EncodedEvent[] {
     this.open();
     const direction = validateDirection(options.direction);
     const limit = validateLimit(options.limit);
@@ -508,23 +504,23 @@ export class EventStore {
     if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
     const now = this.clock();
     const maxBytes = validateMaxBytes(options.maxBytes);
-    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes, shape);
+    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes);
     // Payload filters run here, so fetch in chunks until the page is full or the log ends.
-    const result: EventRow[] = [];
+    const result: EncodedEvent[] = [];
     const chunk = Math.max(limit, 256);
     let bytes = 0;
-    const done = () => (shape === "rows" ? result : normalizeEncoded(result.map(encodedOfRow)));
     for (;;) {
-      const rows = statement.values(from, ...params, now, chunk) as EventRow[];
+      const rows = statement.all(from, ...params, now, chunk) as EncodedEvent[];
       for (const row of rows) {
-        if (!matchesPayload(filter.payload, decodeData(row[5], row[7]))) continue;
-        result.push(row);
-        bytes += encodedSizeBytes(normalizeEncoded([encodedOfRow(row)])[0] as EncodedEvent);
-        if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return done();
+        const event = normalizeEncoded(row);
+        if (!matchesPayload(filter.payload, decodeData(event.data, event.contentType))) continue;
+        result.push(event);
+        bytes += encodedSizeBytes(event);
+        if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return result;
       }
-      if (rows.length < chunk) return done();
-      const last = rows[rows.length - 1] as EventRow;
-      from = direction === "forward" ? last[0] + 1 : last[0] - 1;
+      if (rows.length < chunk) return result;
+      const last = rows[rows.length - 1] as EncodedEvent;
+      from = direction === "forward" ? last.position + 1 : last.position - 1;
     }
   }
 
@@ -956,31 +952,27 @@ function validateMaxBytes(maxBytes: unknown): number | undefined {
 }
 
 
-/** What a read returns: EventRow arrays (to decode into RecordedEvent) or EncodedEvent objects. */
-type Shape = "rows" | "encoded";
-
-function encodedOfRow(row: EventRow): EncodedEvent {
-  return { position: row[0], streamId: row[1], version: row[2], id: row[3], type: row[4], data: row[5], metadata: row[6], contentType: row[7], createdAtMs: row[8] };
-}
-
 /**
- * Runs a read statement (its columns are eventSelectColumns) for rows or encoded events. Without
- * maxBytes, all at once; with it, row by row, stopping after the row that brings the bytes to
- * maxBytes, so rows past the bound are never built.
+ * Runs a read statement (its columns are eventSelectColumns). Without maxBytes, all rows at once;
+ * with it, row by row, stopping after the row that brings the bytes (counted on the event as the
+ * reader gets it, so a reader can tell a page cut at maxBytes from the log's end) to maxBytes:
+ * rows past the bound are never built.
  */
-function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined, shape: Shape): EventRow[] | EncodedEvent[] {
-  if (maxBytes === undefined) return shape === "rows" ? (statement.values(...params) as EventRow[]) : normalizeEncoded(statement.all(...params) as EncodedEvent[]);
+function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined): EncodedEvent[] {
+  if (maxBytes === undefined) {
+    const events = statement.all(...params) as EncodedEvent[];
+    for (const event of events) normalizeEncoded(event);
+    return events;
+  }
   const events: EncodedEvent[] = [];
   let bytes = 0;
-  for (const event of statement.iterate(...params) as IterableIterator<EncodedEvent>) {
-    // Normalized before it is counted: the bytes are those of the event as the reader gets it
-    // (encodedSizeBytes), so a reader can tell a page cut at maxBytes from one cut by the log's end.
-    events.push(normalizeEncoded([event])[0] as EncodedEvent);
+  for (const row of statement.iterate(...params) as IterableIterator<EncodedEvent>) {
+    const event = normalizeEncoded(row);
+    events.push(event);
     bytes += encodedSizeBytes(event);
     if (bytes >= maxBytes) break;
   }
-  if (shape === "encoded") return events;
-  return events.map((e): EventRow => [e.position, e.streamId, e.version, e.id, e.type, e.data, e.metadata, e.contentType, e.createdAtMs]);
+  return events;
 }
 
 function validateLimit(limit: unknown): number {

@@ -2,26 +2,9 @@
 
 import type { DeletionState, JsonValue, RecordedEvent, StreamMetadata, StreamState } from "../events/index.ts";
 
-/** An events row as selected by EVENT_COLUMNS, in that order. */
-export type EventRow = [
-  position: number,
-  streamId: string,
-  version: number,
-  eventId: string,
-  type: string,
-  data: string | Uint8Array,
-  /** JSON text; at run time a blob only if written by hand (sqlite3): textOf / normalizeEncoded read both. */
-  metadata: string | null,
-  contentType: string,
-  createdAt: number,
-];
-
 export const eventColumns = "position, stream_id, version, event_id, type, data, metadata, content_type, created_at";
 
-/**
- * The same columns for reads, in the same order, named as EncodedEvent's fields: `values()` gives
- * an EventRow, `all()` and `iterate()` give EncodedEvent objects with nothing to convert.
- */
+/** The same columns for reads, named as EncodedEvent's fields: `all()` and `iterate()` give EncodedEvent objects. */
 export const eventSelectColumns = "position, stream_id AS streamId, version, event_id AS id, type, data, metadata, content_type AS contentType, created_at AS createdAtMs";
 
 export const jsonContentType = "application/json";
@@ -29,21 +12,6 @@ export const jsonContentType = "application/json";
 export function decodeData(data: string | Uint8Array, contentType: string): JsonValue | Uint8Array {
   if (contentType === jsonContentType) return JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data)) as JsonValue;
   return typeof data === "string" ? new TextEncoder().encode(data) : data;
-}
-
-export function toRecordedEvent(row: EventRow): RecordedEvent {
-  const contentType = row[7];
-  return {
-    id: row[3],
-    streamId: row[1],
-    version: row[2],
-    position: row[0],
-    type: row[4],
-    data: decodeData(row[5], contentType),
-    metadata: row[6] === null ? null : (JSON.parse(textOf(row[6])) as JsonValue),
-    contentType,
-    createdAt: new Date(row[8]),
-  };
 }
 
 /**
@@ -66,15 +34,13 @@ export interface EncodedEvent {
 }
 
 /**
- * Fixes up encoded events selected with eventSelectColumns in place: JSON is stored as text, but
- * a JSON blob (never written by this store; sqlite3 could) is turned into text too.
+ * Fixes up an event selected with eventSelectColumns, in place: JSON is stored as text, but a
+ * JSON data or metadata blob (never written by this store; sqlite3 could) is turned into text.
  */
-export function normalizeEncoded(events: EncodedEvent[]): EncodedEvent[] {
-  for (const event of events) {
-    if (typeof event.data !== "string" && event.contentType === jsonContentType) event.data = new TextDecoder().decode(event.data);
-    if (event.metadata !== null && typeof event.metadata !== "string") event.metadata = textOf(event.metadata);
-  }
-  return events;
+export function normalizeEncoded(event: EncodedEvent): EncodedEvent {
+  if (typeof event.data !== "string" && event.contentType === jsonContentType) event.data = new TextDecoder().decode(event.data);
+  if (event.metadata !== null && typeof event.metadata !== "string") event.metadata = textOf(event.metadata);
+  return event;
 }
 
 /** Metadata is JSON text; one stored as a blob (sqlite3 could) is read as its UTF-8 text. */
