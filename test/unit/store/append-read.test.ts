@@ -112,6 +112,19 @@ describe("append and read", () => {
     expect(events.map((e) => [e.version, e.position, e.type])).toEqual([[0, 1, "x"], [1, 2, "y"], [2, 3, "z"]]);
   });
 
+  test("a large batch (several INSERT statements) keeps every event, in order, at consecutive versions and positions", async () => {
+    await using t = tempStore();
+    await t.store.append("a", "any", [event()]);
+    // 70 events: more than two statements' worth, and a remainder.
+    const batch = Array.from({ length: 70 }, (_, i) => ({ type: `T${i}`, data: { i }, metadata: i % 2 === 0 ? { even: true } : undefined }));
+    expect(await t.store.append("b", "no_stream", batch)).toEqual({ nextVersion: 69, position: 70 });
+    const events = await t.store.read("b", { limit: 100 });
+    const expected: unknown[] = batch.map((e, i) => [i, i + 1, e.type, { i }, i % 2 === 0 ? { even: true } : null]);
+    expect(events.map((e): unknown => [e.version, e.position, e.type, e.data, e.metadata])).toEqual(expected);
+    expect(new Set(events.map((e) => e.id)).size).toBe(70);
+    expect(await t.store.append("a", "any", [event("After")])).toEqual({ nextVersion: 1, position: 71 });
+  });
+
   test("reads page forward and backward, from is inclusive", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", Array.from({ length: 10 }, (_, i) => event("E", { i })));

@@ -128,3 +128,40 @@ describe("reads of deleted and missing streams", () => {
     expect(await t.store.exists("s")).toBe(false);
   });
 });
+
+describe("writes that share one group commit", () => {
+  // Submitted in one turn, these run in one transaction, in order; each must see the stream as
+  // the writes before it in the same group left it.
+  test("appends, a failed append and deletes in one group each see the stream as the previous ones left it", async () => {
+    await using t = tempStore();
+    const outcomes = await Promise.all(
+      [
+        t.store.append("s", "no_stream", [event("A")]),
+        t.store.append("s", 0, [event("B"), event("C")]),
+        t.store.append("s", 0, [event("Stale")]),
+        t.store.append("s", "no_stream", [event("Stale")]),
+        t.store.delete("s", 2),
+        t.store.append("s", "stream_exists", [event("Refused")]),
+        t.store.append("s", 2, [event("D")]),
+        t.store.append("s", 3, [event("E")]),
+        t.store.delete("h", "any", { hard: true }),
+        t.store.append("h", "any", [event("Gone")]),
+      ].map((p) => p.then((value) => value ?? "ok", (error: { code?: string }) => error.code)),
+    );
+    expect(outcomes).toEqual([
+      { nextVersion: 0, position: 0 },
+      { nextVersion: 2, position: 2 },
+      "wrong_expected_version",
+      "wrong_expected_version",
+      "ok",
+      "wrong_expected_version",
+      { nextVersion: 3, position: 3 },
+      { nextVersion: 4, position: 4 },
+      "ok",
+      "stream_deleted",
+    ]);
+    // After the soft delete only the events written after it show, at the continued versions.
+    expect((await t.store.read("s")).map((e) => [e.version, e.type])).toEqual([[3, "D"], [4, "E"]]);
+    expect(await t.store.version("s")).toBe(4);
+  });
+});

@@ -47,6 +47,26 @@ describe("idempotent retries", () => {
     expect(await t.store.version("s")).toBe(0);
   });
 
+  test("a large batch whose last event's id is already stored is an error and writes none of it", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "no_stream", [event("A", 1, ids[0])]);
+    const batch = [...Array.from({ length: 40 }, (_, i) => event(`New${i}`)), event("A", 1, ids[0])];
+    expect((await rejection(t.store.append("other", "any", batch))).code).toBe("duplicate_event");
+    expect(await t.store.exists("other")).toBe(false);
+    expect((await t.store.readAll()).map((e) => e.type)).toEqual(["A"]);
+    // The positions it would have taken are still free: the next append continues at 1.
+    expect(await t.store.append("other", "any", [event("Next")])).toEqual({ nextVersion: 0, position: 1 });
+  });
+
+  test("a large batch that is a retry of a stored one succeeds with the original result", async () => {
+    await using t = tempStore();
+    const batch = Array.from({ length: 50 }, (_, i) => event(`E${i}`, i, `0190a8c4-0000-7000-8000-${String(100 + i).padStart(12, "0")}`));
+    const first = await t.store.append("s", "no_stream", batch);
+    expect(first).toEqual({ nextVersion: 49, position: 49 });
+    expect(await t.store.append("s", "no_stream", batch)).toEqual(first);
+    expect(await t.store.version("s")).toBe(49);
+  });
+
   test("an event id is unique across streams and for ever, also after scavenge", async () => {
     await using t = tempStore();
     await t.store.append("a", "any", [event("A", 1, ids[0])]);
