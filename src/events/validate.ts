@@ -39,7 +39,8 @@ export function utf8Bytes(text: string): number {
 
 /**
  * The checks a name (a stream id, an event type) passes: a non-empty string within its byte
- * limit, without control characters, and not starting with `$` unless a system writer gives it.
+ * limit, well-formed Unicode without control characters, and not starting with `$` unless a
+ * system writer gives it.
  */
 function checkName(
   value: unknown,
@@ -53,6 +54,9 @@ function checkName(
   const limit = limits[limitName];
   if (bytes > limit) throw new TooLargeError(`${noun} length in bytes`, limitName, limit, bytes);
   if (hasControlCharacter(value)) throw new InvalidArgumentError(`${noun} ${JSON.stringify(value)} contains a control character`);
+  // SQLite stores text as UTF-8, where a lone surrogate becomes U+FFFD: the name would come
+  // back as another string than the one written.
+  if (!value.isWellFormed()) throw new InvalidArgumentError(`${noun} ${JSON.stringify(value)} is not well-formed Unicode (it has a lone surrogate)`);
   if (!system && value.startsWith("$")) throw new InvalidArgumentError(`${noun} '${value}' is reserved: ${plural} starting with '$' belong to the system`);
 }
 

@@ -206,7 +206,10 @@ export class GroupCommitter {
       return { ok: true, value };
     } catch (error) {
       assert(error !== retryWrite, "a write retries at most once");
-      if (savepoint) {
+      // Some errors (SQLITE_FULL, an I/O error) make SQLite roll back the whole transaction,
+      // savepoint and all: then there is nothing to undo here, and the group fails with the
+      // original error below, not with "no such savepoint".
+      if (savepoint && this.db.inTransaction) {
         this.rollbackToSavepoint.run();
         this.release.run();
       }

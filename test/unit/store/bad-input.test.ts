@@ -20,6 +20,8 @@ const cases: Case[] = [
   ["non-string stream id", 42, "any", ok, "invalid_argument", /stream id must be a string/],
   ["reserved stream id", "$all", "any", ok, "invalid_argument", /reserved/],
   ["control character in stream id", "a\nb", "any", ok, "invalid_argument", /control character/],
+  ["lone surrogate in stream id (it would be stored as U+FFFD)", "s\uD800", "any", ok, "invalid_argument", /stream id "s\\ud800" is not well-formed Unicode/],
+  ["lone surrogate in event type", "s", "any", [{ type: "T\uDC00", data: 1 }], "invalid_argument", /event type "T\\udc00" is not well-formed Unicode/],
   ["stream id too long", "s".repeat(limits.streamIdBytesMax + 1), "any", ok, "too_large", /streamIdBytesMax/],
   ["multi-byte stream id over the byte limit", "é".repeat(limits.streamIdBytesMax / 2 + 1), "any", ok, "too_large", /streamIdBytesMax/],
   ["expected version of a wrong kind", "s", "latest", ok, "invalid_argument", /expected version/],
@@ -60,6 +62,15 @@ describe("bad input on append", () => {
       expect(await t.store.readAll()).toEqual([]);
     });
   }
+
+  test("a lone surrogate inside data or metadata is kept (JSON escapes it), and astral characters in names are fine", async () => {
+    await using t = tempStore();
+    await t.store.append("s\u{1F600}", "any", [{ type: "T\u{1F600}", data: { text: "a\uD800b" }, metadata: { m: "\uDFFF" } }]);
+    const [stored] = await t.store.read("s\u{1F600}");
+    expect(stored?.type).toBe("T\u{1F600}");
+    expect(stored?.data).toEqual({ text: "a\uD800b" });
+    expect(stored?.metadata).toEqual({ m: "\uDFFF" });
+  });
 
   test("undefined fields are dropped like JSON.stringify does, not refused", async () => {
     await using t = tempStore();
