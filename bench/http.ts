@@ -212,6 +212,8 @@ async function leanRate(seconds: number, target: HttpTarget, connections: number
 
 // ----------------------------------------------------------------------------- NATS JetStream
 
+const crlf = Buffer.from("\r\n");
+
 /** A minimal NATS client over the text protocol: CONNECT, SUB, PUB with a reply subject, MSG. */
 class NatsConnection {
   private buffer = Buffer.alloc(0);
@@ -276,9 +278,9 @@ class NatsConnection {
     const { promise, resolve } = Promise.withResolvers<string>();
     this.waiting.set(reply, resolve);
     const body = typeof payload === "string" ? Buffer.from(payload) : payload;
-    this.socket.write(`PUB ${subject} ${reply} ${body.length}\r\n`);
-    this.socket.write(body);
-    this.socket.write("\r\n");
+    // One write per message, as the HTTP driver sends one per request: three writes are three
+    // syscalls here and can wake the server for a partial message.
+    this.socket.write(Buffer.concat([Buffer.from(`PUB ${subject} ${reply} ${body.length}\r\n`), body, crlf]));
     return promise;
   }
 
