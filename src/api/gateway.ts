@@ -7,6 +7,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import type { Server } from "bun";
 import { InvalidArgumentError, limits } from "../lib/index.ts";
 import type { EdgeNode } from "../node/index.ts";
+import { BusyPoll, busyPollMsDefault } from "./busy-poll.ts";
 import type { Context, GatewayState } from "./context.ts";
 import { HttpError, errorResponse } from "./http-error.ts";
 import { isLoopbackHost, prepareSocketPath } from "./listen.ts";
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   idleTimeoutSeconds?: number;
   /** Extra Prometheus text for /metrics, after the gateway's and the node's (src/telemetry). */
   metricsText?: () => string | Promise<string>;
+  /** After a response to a quick client the event loop keeps polling this long (0: never; busy-poll.ts). */
+  busyPollMs?: number;
 }
 
 export interface Gateway {
@@ -46,6 +49,8 @@ export interface Gateway {
 
 /** How often shutdown looks whether the last responses are out. */
 const shutdownPollMs = 5;
+/** The longest busy poll an option may ask for: a poll holds the core. */
+const busyPollMsMax = 10;
 
 // Bun.CryptoHasher, not node:crypto: importing node:crypto keeps about 1.2 MiB more resident in
 // the idle daemon, and the token check needs only a hash and a constant-time comparison.
@@ -73,6 +78,10 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   if (!Number.isSafeInteger(bodyBytesMax) || bodyBytesMax < 1 || bodyBytesMax > limits.httpBodyBytesMax) {
     throw new InvalidArgumentError(`bodyBytesMax must be from 1 to ${limits.httpBodyBytesMax} (httpBodyBytesMax), got ${bodyBytesMax}`);
   }
+  const busyPollMs = options.busyPollMs ?? busyPollMsDefault;
+  if (!Number.isFinite(busyPollMs) || busyPollMs < 0 || busyPollMs > busyPollMsMax) {
+    throw new InvalidArgumentError(`busyPollMs must be from 0 to ${busyPollMsMax}, got ${busyPollMs}`);
+  }
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? limits.sseHeartbeatIntervalMsDefault;
   const metrics = new GatewayMetrics();
   const state: GatewayState = {
@@ -86,8 +95,10 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   const tokenDigest = token === null ? null : digest(`Bearer ${token}`);
   let inFlight = 0;
   let idle: (() => void) | null = null;
+  const busyPoll = new BusyPoll(busyPollMs);
 
   async function handle(request: Request, server: Server<undefined>, tcp: boolean): Promise<Response> {
+    const startMs = busyPoll.now();
     inFlight++;
     let response: Response;
     try {
@@ -106,6 +117,7 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
       if (inFlight === 0) idle?.();
     }
     metrics.countResponse(response.status);
+    busyPoll.responded(startMs);
     return response;
   }
 
@@ -138,6 +150,7 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   let stopping: Promise<void> | null = null;
   async function stop(): Promise<void> {
     state.stopping = true;
+    busyPoll.stop();
     // Stop accepting; in-flight requests finish and live reads end (endAll) and flush their
     // last bytes. Idle kept-alive connections would hold stop(false) open, so once no request
     // or response is pending, the rest are closed.
