@@ -10,8 +10,10 @@
 // previous response: a client that would have been caught. A sparse client costs no polling,
 // and one slower than the window stops it after the first miss.
 
-/** How long the loop keeps polling after a response. */
-export const busyPollMsDefault = 0.1;
+import { limits } from "../lib/index.ts";
+
+/** How long the loop keeps polling after a response, by default (limits.httpBusyPollUsDefault). */
+export const busyPollMsDefault = limits.httpBusyPollUsDefault / 1000;
 
 export interface BusyPollClock {
   nowMs(): number;

@@ -50,7 +50,7 @@ export interface Gateway {
 /** How often shutdown looks whether the last responses are out. */
 const shutdownPollMs = 5;
 /** The longest busy poll an option may ask for: a poll holds the core. */
-const busyPollMsMax = 10;
+const busyPollMsMax = limits.httpBusyPollUsMax / 1000;
 
 // Bun.CryptoHasher, not node:crypto: importing node:crypto keeps about 1.2 MiB more resident in
 // the idle daemon, and the token check needs only a hash and a constant-time comparison.

@@ -21,6 +21,8 @@ export interface Config {
   bodyBytesMax: number;
   /** A comment line on idle SSE live reads this often. */
   sseHeartbeatIntervalMs: number;
+  /** After answering a client that sends request after request, the gateway keeps polling this many µs before it sleeps (0: never). */
+  busyPollUs: number;
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -43,6 +45,7 @@ export const settings: readonly Setting[] = [
   { key: "token", env: "EDGE_ESDB_TOKEN", kind: "string" },
   { key: "bodyBytesMax", env: "EDGE_ESDB_BODY_BYTES_MAX", kind: "number", min: 1, max: limits.httpBodyBytesMax },
   { key: "sseHeartbeatIntervalMs", env: "EDGE_ESDB_SSE_HEARTBEAT_INTERVAL_MS", kind: "number", min: 10, max: 3_600_000 },
+  { key: "busyPollUs", env: "EDGE_ESDB_BUSY_POLL_US", kind: "number", min: 0, max: limits.httpBusyPollUsMax },
   { key: "logLevel", env: "EDGE_ESDB_LOG_LEVEL", kind: "enum", values: ["debug", "info", "warn", "error"] },
 ];
 
@@ -55,6 +58,7 @@ export const defaultConfig: Config = {
   token: "",
   bodyBytesMax: limits.httpBodyBytesDefault,
   sseHeartbeatIntervalMs: limits.sseHeartbeatIntervalMsDefault,
+  busyPollUs: limits.httpBusyPollUsDefault,
   logLevel: "info",
 };
 

@@ -62,6 +62,14 @@ export const sseBatchCountMax = 512;
 export const sseConnectionsMax = 1024;
 /** An idle kept-alive HTTP connection closes after this by default (SSE live reads are exempt). */
 export const httpIdleTimeoutSecondsDefault = 60;
+/**
+ * After answering a client that sent its request within this many µs of the previous answer, the
+ * gateway keeps polling its sockets this long before it may sleep (src/api/busy-poll.ts): the
+ * `busyPollUs` setting's default; 0 turns it off.
+ */
+export const httpBusyPollUsDefault = 100;
+/** The `busyPollUs` setting at most: a poll holds a core. */
+export const httpBusyPollUsMax = 10_000;
 /** Shutdown waits this long for in-flight requests before closing connections. */
 export const httpShutdownMsMax = 3_000;
 /**

@@ -20,6 +20,16 @@ describe("config", () => {
     expect(config).toMatchObject({ dataDir: "/from/flag", durability: "normal", port: 5000, logLevel: "warn" });
   });
 
+  test("the gateway's busy poll is on by default (100 µs), can be turned off, and has a bound", async () => {
+    using dir = tempDir();
+    expect(defaultConfig.busyPollUs).toBe(100);
+    const file = path.join(dir.path, "edge-esdb.toml");
+    await Bun.write(file, "busy_poll_us = 0\n");
+    expect((await loadConfig({ file, env: {} })).busyPollUs).toBe(0);
+    expect((await loadConfig({ env: { EDGE_ESDB_BUSY_POLL_US: "250" } })).busyPollUs).toBe(250);
+    await expect(loadConfig({ env: { EDGE_ESDB_BUSY_POLL_US: "20000" } })).rejects.toThrow(/busyPollUs \(from EDGE_ESDB_BUSY_POLL_US\) must be an integer from 0 to 10000/);
+  });
+
   test("mistakes name the setting and where it came from", async () => {
     using dir = tempDir();
     const file = path.join(dir.path, "bad.toml");
