@@ -45,6 +45,16 @@ export const appendQueueCountMax = 65_536;
 export const appendQueueBytesMax = 128 * MiB;
 /** Callers waiting for room in a full queue at most; beyond this an append fails at once with `unavailable`. */
 export const appendWaitersMax = 65_536;
+/**
+ * WAL pages after which a commit checkpoints them into the database file (SQLite's default is
+ * 1000). A checkpoint copies each page once however often the WAL holds it, so a longer WAL
+ * copies the hot pages (the tails of the tables and indexes) fewer times: fewer writes to an SD
+ * card, and 7-10% more single appends per second in bench measurements. The price: up to about
+ * 40 MiB of WAL on disk, and a longer recovery after a crash (a clean close empties it).
+ */
+export const walAutocheckpointPages = 10_000;
+/** After a checkpoint resets the WAL, a WAL file larger than this is truncated to it (one big transaction can grow it). */
+export const walFileBytesMax = 48 * MiB;
 /** Subscription names: UTF-8 bytes. */
 export const subscriptionNameBytesMax = 200;
 

@@ -280,6 +280,8 @@ export class EventStore {
     assert(mode?.journal_mode === "wal", "the store runs in WAL mode");
     this.db.run(`PRAGMA synchronous = ${this.durability === "full" ? "FULL" : "NORMAL"}`);
     this.db.run(`PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKiB))}`);
+    this.db.run(`PRAGMA wal_autocheckpoint = ${limits.walAutocheckpointPages}`);
+    this.db.run(`PRAGMA journal_size_limit = ${limits.walFileBytesMax}`);
     this.db.run("PRAGMA foreign_keys = OFF");
     // Savepoints keep their undo data in a statement journal: in memory, not a temp file.
     this.db.run("PRAGMA temp_store = MEMORY");

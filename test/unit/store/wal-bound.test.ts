@@ -1,0 +1,33 @@
+// The WAL beside the store file is checkpointed as it grows: after more than
+// walAutocheckpointPages pages of commits it stays bounded, and a clean close empties it.
+
+import { describe, expect, test } from "bun:test";
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { limits } from "../../../src/index.ts";
+import { storeFileName } from "../../../src/store/index.ts";
+import { tempStore } from "../../helpers/temp.ts";
+
+describe("the WAL file", () => {
+  test("stays bounded while far more than its checkpoint interval is written, and a clean close empties it", async () => {
+    await using t = tempStore();
+    const wal = path.join(t.dir, `${storeFileName}-wal`);
+    const pageBytes = (t.store.database.query("PRAGMA page_size").get() as { page_size: number }).page_size;
+    const event = { type: "Big", data: { blob: "b".repeat(limits.eventSizeBytesMax - 64) } };
+    // Three checkpoint intervals' worth of pages, one 1 MiB event per commit.
+    const commits = Math.ceil((3 * limits.walAutocheckpointPages * pageBytes) / limits.eventSizeBytesMax);
+    let largest = 0;
+    for (let i = 0; i < commits; i++) {
+      await t.store.append("big", "any", [event]);
+      largest = Math.max(largest, statSync(wal).size);
+    }
+    // At most the interval plus the commit that crossed it (a 1 MiB event is ~260 pages).
+    expect(largest).toBeLessThanOrEqual((limits.walAutocheckpointPages + 300) * (pageBytes + 24) + 32);
+    expect(largest).toBeLessThanOrEqual(limits.walFileBytesMax);
+    expect(await t.store.version("big")).toBe(commits - 1);
+    await t.store.close();
+    expect(!existsSync(wal) || statSync(wal).size === 0).toBe(true);
+    t.reopen();
+    expect(await t.store.version("big")).toBe(commits - 1);
+  });
+});
