@@ -14,7 +14,9 @@ import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { EdgeEsdbClient } from "../src/client/index.ts";
-import { openStore } from "../src/index.ts";
+import { limits, openStore } from "../src/index.ts";
+import { uuidV7 } from "../src/lib/index.ts";
+import { migrations } from "../src/store/index.ts";
 import { parseSeconds, printTable, scratchDir, type Row } from "./harness.ts";
 
 const cliEntry = path.resolve(import.meta.dir, "../src/cli/main.ts");
@@ -50,24 +52,32 @@ async function libraryRate(seconds: number, workers: number, store: Store): Prom
   return concurrentRate(seconds, workers, (w) => store.append(`s-${w}`, "any", events));
 }
 
-/** The ceiling of one append per transaction on this disk: raw bun:sqlite, one 200-byte row per commit. */
-function openRawSqlite(dir: string, durability: "full" | "normal"): { commit(): void; close(): void } {
-  const db = new Database(path.join(dir, `raw-${durability}.sqlite`), { create: true });
+/**
+ * The ceiling on this disk: raw bun:sqlite with the store's own schema and WAL settings, plain
+ * prepared inserts of 200-byte rows, `rows` per commit spread over `rows` streams (one row each,
+ * as `rows` concurrent appenders to their own streams give one group commit).
+ */
+function openRawSqlite(dir: string, durability: "full" | "normal", rows: number): { commit(): void; close(): void } {
+  const db = new Database(path.join(dir, `raw-${durability}-${rows}.sqlite`), { create: true });
   db.run("PRAGMA journal_mode = WAL");
   db.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
-  db.run("CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT, version INTEGER, event_id TEXT UNIQUE, data TEXT)");
-  const insert = db.prepare("INSERT INTO events VALUES (?, ?, ?, ?, ?)");
+  db.run(`PRAGMA wal_autocheckpoint = ${limits.walAutocheckpointPages}`);
+  for (const migration of migrations) db.run(migration);
+  const insert = db.prepare(`INSERT INTO events (position, stream_id, version, event_id, type, data, metadata, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   let position = 0;
+  let version = 0;
   const data = JSON.stringify(eventData);
+  const random = new Uint8Array(10);
   const commit = db.transaction(() => {
-    insert.run(position, "s", position, crypto.randomUUID(), data);
-    position++;
+    for (let stream = 0; stream < rows; stream++) insert.run(position++, `s-${stream}`, version, uuidV7(Date.now(), crypto.getRandomValues(random)), "Measured", data, null, "application/json", Date.now());
+    version++;
   });
   return { commit: () => commit(), close: () => db.close() };
 }
 
-async function rawSqliteRate(seconds: number, raw: { commit(): void }): Promise<number> {
-  return concurrentRate(seconds, 1, async () => raw.commit());
+/** Rows per second through `raw`, whose every commit writes `rows` rows. */
+async function rawSqliteRate(seconds: number, raw: { commit(): void }, rows: number): Promise<number> {
+  return rows * (await concurrentRate(seconds, 1, async () => raw.commit()));
 }
 
 interface Daemon {
@@ -96,6 +106,26 @@ async function startDaemon(dataDir: string, durability: "full" | "normal"): Prom
   return {
     socketPath,
     url,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+/** bench/bare-http-server.ts in its own process: HTTP with a JSON body and nothing behind it. */
+async function startBareHttp(dir: string): Promise<{ socketPath: string; stop(): Promise<void> }> {
+  const socketPath = path.join(dir, "bare.sock");
+  const child = Bun.spawn([process.execPath, path.resolve(import.meta.dir, "bare-http-server.ts"), socketPath], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("ready")) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`the bare HTTP server exited before ready: ${text}`);
+    text += new TextDecoder().decode(chunk.value);
+  }
+  return {
+    socketPath,
     async stop() {
       child.kill("SIGTERM");
       await child.exited;
@@ -351,12 +381,13 @@ export async function runHttpBench(seconds: number, rounds: number, only: RegExp
   using natsDir = scratchDir("nats");
   const daemons = { full: await startDaemon(fullDir.dir, "full"), normal: await startDaemon(normalDir.dir, "normal") };
   const nats = await startNatsBench(natsDir.dir);
+  const bare = await startBareHttp(natsDir.dir);
   using libraryDir = scratchDir("http-lib");
   const libraryStores = {
     full: openStore({ dataDir: path.join(libraryDir.dir, "full"), durability: "full" }),
     normal: openStore({ dataDir: path.join(libraryDir.dir, "normal"), durability: "normal" }),
   };
-  const raw = { full: openRawSqlite(libraryDir.dir, "full"), normal: openRawSqlite(libraryDir.dir, "normal") };
+  const raw = { full: openRawSqlite(libraryDir.dir, "full", 1), normal: openRawSqlite(libraryDir.dir, "normal", 1), full64: openRawSqlite(libraryDir.dir, "full", natsInFlight), normal64: openRawSqlite(libraryDir.dir, "normal", natsInFlight) };
   const clients = {
     full: { unix: new EdgeEsdbClient({ socketPath: daemons.full.socketPath }), tcp: new EdgeEsdbClient({ url: daemons.full.url }) },
     normal: { unix: new EdgeEsdbClient({ socketPath: daemons.normal.socketPath }), tcp: new EdgeEsdbClient({ url: daemons.normal.url }) },
@@ -378,8 +409,11 @@ export async function runHttpBench(seconds: number, rounds: number, only: RegExp
   cases.set("lean:normal:unix:64", () => leanRate(seconds, targets.normal.unix, 64, "lu64"));
   cases.set("normal:unix:1", () => httpRate(seconds, 1, clients.normal.unix, "u1"));
   cases.set("normal:unix:64", () => httpRate(seconds, 64, clients.normal.unix, "u64"));
-  cases.set("raw:normal", () => rawSqliteRate(seconds, raw.normal));
-  cases.set("raw:full", () => rawSqliteRate(seconds, raw.full));
+  cases.set("bare:unix:64", () => leanRate(seconds, { unix: bare.socketPath }, natsInFlight, "bare"));
+  cases.set("raw:normal", () => rawSqliteRate(seconds, raw.normal, 1));
+  cases.set("raw:full", () => rawSqliteRate(seconds, raw.full, 1));
+  cases.set("raw:full:64", () => rawSqliteRate(seconds, raw.full64, natsInFlight));
+  cases.set("raw:normal:64", () => rawSqliteRate(seconds, raw.normal64, natsInFlight));
   if (nats !== null) {
     cases.set("nats:sync", () => concurrentRate(seconds, 1, () => nats.publish()));
     cases.set("nats:async", () => concurrentRate(seconds, natsInFlight, () => nats.publish()));
@@ -392,9 +426,8 @@ export async function runHttpBench(seconds: number, rounds: number, only: RegExp
     }
   } finally {
     for (const pair of Object.values(clients)) for (const client of Object.values(pair)) client.close();
-    await Promise.all([daemons.full.stop(), daemons.normal.stop(), nats?.stop(), libraryStores.full.close(), libraryStores.normal.close()]);
-    raw.full.close();
-    raw.normal.close();
+    await Promise.all([daemons.full.stop(), daemons.normal.stop(), nats?.stop(), bare.stop(), libraryStores.full.close(), libraryStores.normal.close()]);
+    for (const db of Object.values(raw)) db.close();
   }
   const get = (name: string) => best.get(name) as number;
   if (only !== null) {
@@ -439,6 +472,9 @@ export async function runHttpBench(seconds: number, rounds: number, only: RegExp
     { case: "library in-process, 1 appender, normal vs NATS sync", value: get("library-normal:1"), unit: "appends/s", baseline: syncRate },
     { case: "raw bun:sqlite, 1 row per commit, NORMAL vs NATS sync", value: get("raw:normal"), unit: "commits/s", baseline: syncRate },
     { case: "raw bun:sqlite, 1 row per commit, FULL (fsync) vs NATS sync", value: get("raw:full"), unit: "commits/s", baseline: syncRate },
+    { case: `bare Bun.serve, unix, ${natsInFlight} conns (JSON body parsed, no store) vs NATS async (the HTTP ceiling)`, value: get("bare:unix:64"), unit: "requests/s", baseline: asyncRate },
+    { case: `raw bun:sqlite, ${natsInFlight} rows per commit over ${natsInFlight} streams, FULL, vs NATS async (the ceiling under the 64-conn rows)`, value: get("raw:full:64"), unit: "rows/s", baseline: asyncRate },
+    { case: `raw bun:sqlite, ${natsInFlight} rows per commit over ${natsInFlight} streams, NORMAL, vs NATS async`, value: get("raw:normal:64"), unit: "rows/s", baseline: asyncRate },
   ];
   printTable(`HTTP gateway vs NATS JetStream (file storage, loopback, ${payloadBytes} B payloads; both driven by a minimal raw-socket client in this process; best of ${rounds} alternating rounds of ${seconds} s)`, versus);
 }
