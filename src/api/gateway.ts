@@ -4,6 +4,7 @@
 // to httpShutdownMsMax), then closes what is left; closing the node is the caller's step.
 
 import { existsSync, unlinkSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { Server } from "bun";
 import { InvalidArgumentError, limits } from "../lib/index.ts";
 import type { EdgeNode } from "../node/index.ts";
@@ -95,7 +96,10 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   const tokenDigest = token === null ? null : digest(`Bearer ${token}`);
   let inFlight = 0;
   let idle: (() => void) | null = null;
-  const busyPoll = new BusyPoll(busyPollMs);
+  // On a single CPU (a Pi Zero, or a CPUAffinity of one) the client waits for the core a poll
+  // holds: a reviewer measured 15% fewer requests per second with it. Polling pays only when the
+  // client runs on another CPU.
+  const busyPoll = new BusyPoll(availableParallelism() > 1 ? busyPollMs : 0);
 
   async function handle(request: Request, server: Server<undefined>, tcp: boolean): Promise<Response> {
     const startMs = busyPoll.now();

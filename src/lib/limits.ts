@@ -79,8 +79,8 @@ export const httpIdleTimeoutSecondsDefault = 60;
  * `busyPollUs` setting's default; 0 turns it off.
  */
 export const httpBusyPollUsDefault = 100;
-/** The `busyPollUs` setting at most: a poll holds a core. */
-export const httpBusyPollUsMax = 10_000;
+/** The `busyPollUs` setting at most: a poll holds a core, and a client that sends more often than this would keep one busy all the time. */
+export const httpBusyPollUsMax = 1_000;
 /** Shutdown waits this long for in-flight requests before closing connections. */
 export const httpShutdownMsMax = 3_000;
 /**
