@@ -59,9 +59,14 @@ async function libraryRate(seconds: number, workers: number, store: Store): Prom
  */
 function openRawSqlite(dir: string, durability: "full" | "normal", rows: number): { commit(): void; close(): void } {
   const db = new Database(path.join(dir, `raw-${durability}-${rows}.sqlite`), { create: true });
+  // The pragmas of the store's configureWritable (src/store/event-store.ts), cache included.
+  db.run("PRAGMA auto_vacuum = INCREMENTAL");
   db.run("PRAGMA journal_mode = WAL");
   db.run(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+  db.run("PRAGMA cache_size = -16384");
   db.run(`PRAGMA wal_autocheckpoint = ${limits.walAutocheckpointPages}`);
+  db.run(`PRAGMA journal_size_limit = ${limits.walFileBytesMax}`);
+  db.run("PRAGMA temp_store = MEMORY");
   for (const migration of migrations) db.run(migration);
   const insert = db.prepare(`INSERT INTO events (position, stream_id, version, event_id, type, data, metadata, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   let position = 0;
@@ -252,8 +257,11 @@ class NatsConnection {
   private nextReply = 0;
   private socket!: Bun.Socket<undefined>;
 
-  static async connect(port: number): Promise<NatsConnection> {
-    const connection = new NatsConnection();
+  /** `inbox` names this connection's reply subjects, so that connections do not get each other's replies. */
+  private constructor(private readonly inbox: string) {}
+
+  static async connect(port: number, inbox = "_INBOX.bench"): Promise<NatsConnection> {
+    const connection = new NatsConnection(inbox);
     connection.socket = await Bun.connect({
       hostname: "127.0.0.1",
       port,
@@ -262,7 +270,7 @@ class NatsConnection {
         error: (_socket, error) => console.error("nats: socket error", error),
       },
     });
-    connection.socket.write(`CONNECT {"verbose":false,"pedantic":false,"headers":false,"lang":"bun-bench","version":"0"}\r\nSUB _INBOX.bench.* 1\r\n`);
+    connection.socket.write(`CONNECT {"verbose":false,"pedantic":false,"headers":false,"lang":"bun-bench","version":"0"}\r\nSUB ${inbox}.* 1\r\n`);
     await connection.ping();
     return connection;
   }
@@ -304,7 +312,7 @@ class NatsConnection {
 
   /** Publishes and resolves with the reply (JetStream's PubAck, or an API answer). */
   request(subject: string, payload: string | Buffer): Promise<string> {
-    const reply = `_INBOX.bench.${this.nextReply++}`;
+    const reply = `${this.inbox}.${this.nextReply++}`;
     const { promise, resolve } = Promise.withResolvers<string>();
     this.waiting.set(reply, resolve);
     const body = typeof payload === "string" ? Buffer.from(payload) : payload;
@@ -346,7 +354,10 @@ async function startNats(storeDir: string): Promise<{ port: number; stop(): Prom
 }
 
 interface NatsBench {
+  /** Publishes on the one shared connection (any number in flight: NATS pipelines them). */
   publish(): Promise<void>;
+  /** Publishes on connection `worker` of natsInFlight, one in flight each: the HTTP rows' shape. */
+  publishOn(worker: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -357,13 +368,17 @@ async function startNatsBench(storeDir: string): Promise<NatsBench | null> {
   const created = await nats.request("$JS.API.STREAM.CREATE.BENCH", JSON.stringify({ name: "BENCH", subjects: ["bench.>"], storage: "file", retention: "limits", discard: "old" }));
   if (!created.includes('"config"')) throw new Error(`JetStream stream not created: ${created}`);
   const payload = Buffer.alloc(payloadBytes, "x");
+  const pool = await Promise.all(Array.from({ length: natsInFlight }, (_, i) => NatsConnection.connect(server.port, `_INBOX.bench${i}`)));
+  const publishOn = async (connection: NatsConnection) => {
+    const ack = await connection.request("bench.m", payload);
+    if (!ack.includes('"seq"')) throw new Error(`no PubAck: ${ack}`);
+  };
   return {
-    async publish() {
-      const ack = await nats.request("bench.m", payload);
-      if (!ack.includes('"seq"')) throw new Error(`no PubAck: ${ack}`);
-    },
+    publish: () => publishOn(nats),
+    publishOn: (worker) => publishOn(pool[worker] as NatsConnection),
     async stop() {
       nats.close();
+      for (const connection of pool) connection.close();
       await server.stop();
     },
   };
@@ -417,6 +432,7 @@ export async function runHttpBench(seconds: number, rounds: number, only: RegExp
   if (nats !== null) {
     cases.set("nats:sync", () => concurrentRate(seconds, 1, () => nats.publish()));
     cases.set("nats:async", () => concurrentRate(seconds, natsInFlight, () => nats.publish()));
+    cases.set("nats:async:conns", () => concurrentRate(seconds, natsInFlight, (w) => nats.publishOn(w)));
   }
   if (only !== null) for (const name of [...cases.keys()]) if (!only.test(name)) cases.delete(name);
   const best = new Map<string, number>();
@@ -464,6 +480,8 @@ export async function runHttpBench(seconds: number, rounds: number, only: RegExp
     { case: `NATS JetStream async publish (${natsInFlight} in flight; ack before fsync)`, value: asyncRate, unit: "msgs/s" },
     { case: "lean HTTP unix, 64 conns, full (ack after fsync) vs NATS async", value: get("lean:full:unix:64"), unit: "appends/s", baseline: asyncRate, target: 1 },
     { case: "lean HTTP unix, 64 conns, normal vs NATS async", value: get("lean:normal:unix:64"), unit: "appends/s", baseline: asyncRate },
+    { case: `NATS async over ${natsInFlight} TCP connections, one in flight each (the HTTP rows' shape; context)`, value: get("nats:async:conns"), unit: "msgs/s", baseline: asyncRate },
+    { case: `lean HTTP unix, 64 conns, full vs NATS over ${natsInFlight} connections (context)`, value: get("lean:full:unix:64"), unit: "appends/s", baseline: get("nats:async:conns") },
     { case: "lean HTTP unix, 1 conn, normal vs NATS sync", value: get("lean:normal:unix:1"), unit: "appends/s", baseline: syncRate, target: 1 },
     { case: "lean HTTP unix, 1 conn, full (fsync per append) vs NATS sync", value: get("lean:full:unix:1"), unit: "appends/s", baseline: syncRate },
     { case: "EdgeEsdbClient unix, 64 clients, full vs NATS async", value: get("full:unix:64"), unit: "appends/s", baseline: asyncRate },

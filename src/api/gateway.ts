@@ -96,7 +96,7 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   const tokenDigest = token === null ? null : digest(`Bearer ${token}`);
   let inFlight = 0;
   let idle: (() => void) | null = null;
-  // On a single CPU (a Pi Zero, or a CPUAffinity of one) the client waits for the core a poll
+  // On a single CPU (a one-core board, or a CPUAffinity of one) the client waits for the core a poll
   // holds: a reviewer measured 15% fewer requests per second with it. Polling pays only when the
   // client runs on another CPU.
   const busyPoll = new BusyPoll(availableParallelism() > 1 ? busyPollMs : 0);
