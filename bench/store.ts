@@ -2,8 +2,9 @@
 // durability (synchronous=FULL unless --normal): the same schema with plain prepared inserts in
 // transactions of 1, 10, 100 and 1000 rows, against store appends of the same batch sizes, one
 // awaited at a time; 16 and 256 concurrent single-event appenders (group commit); and reading a
-// 100,000-event stream against a raw SELECT iterated (readEncoded, JSON kept as text, against the
-// bare SELECT; read, JSON parsed, against the SELECT plus JSON.parse).
+// 100,000-event stream against a raw SELECT iterated on the same file (readEncoded, JSON kept as
+// text, against the bare SELECT; read, JSON parsed, against the SELECT plus JSON.parse), the four
+// alternating for three rounds like the appends.
 //
 //   npm run bench -- --seconds 2 [--normal]
 
@@ -71,9 +72,14 @@ async function concurrentAppendRate(seconds: number, appenders: number, durabili
 async function readRates(seconds: number): Promise<{ store: number; storeEncoded: number; raw: number; rawParsed: number }> {
   using scratch = scratchDir("read");
   const count = 100_000;
-  const store: EventStore = openStore({ dataDir: scratch.dir, durability: "normal" });
+  const writer: EventStore = openStore({ dataDir: scratch.dir, durability: "normal" });
   const events = Array.from({ length: 1000 }, () => ({ type: "OrderPlaced", data: payload }));
-  for (let i = 0; i < count / 1000; i++) await store.append("big", "any", events);
+  for (let i = 0; i < count / 1000; i++) await writer.append("big", "any", events);
+  // Closed (its WAL checkpointed into the file) and opened again, so that the store and the raw
+  // connection read the same pages from the same file.
+  await writer.close();
+  const store: EventStore = openStore({ dataDir: scratch.dir, durability: "normal" });
+  const db = new Database(path.join(scratch.dir, storeFileName), { readonly: true });
   const page = 1000;
   const readStore = async () => {
     for (let from = 0; from < count; from += page) {
@@ -81,7 +87,6 @@ async function readRates(seconds: number): Promise<{ store: number; storeEncoded
       if (got.length !== page) throw new Error("short read");
     }
   };
-  const storeRate = await rate(seconds, readStore, count);
   // The same pages with JSON left as stored text: what the HTTP gateway reads to answer a GET.
   const readStoreEncoded = async () => {
     for (let from = 0; from < count; from += page) {
@@ -89,9 +94,6 @@ async function readRates(seconds: number): Promise<{ store: number; storeEncoded
       if (got.length !== page) throw new Error("short read");
     }
   };
-  const storeEncodedRate = await rate(seconds, readStoreEncoded, count);
-  await store.close();
-  const db = new Database(path.join(scratch.dir, storeFileName), { readonly: true });
   const select = db.prepare("SELECT position, stream_id, version, event_id, type, data, metadata, content_type, created_at FROM events WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?");
   const readRaw = () => {
     let n = 0;
@@ -102,7 +104,6 @@ async function readRates(seconds: number): Promise<{ store: number; storeEncoded
     }
     if (n !== count) throw new Error("short raw read");
   };
-  const rawRate = await rate(seconds, readRaw, count);
   // The same rows with their JSON data parsed: the part of a read that no store can skip.
   const readRawParsed = () => {
     let n = 0;
@@ -113,9 +114,19 @@ async function readRates(seconds: number): Promise<{ store: number; storeEncoded
     }
     if (n !== count) throw new Error("short raw read");
   };
-  const rawParsedRate = await rate(seconds, readRawParsed, count);
+  // Like the appends: the four alternate for three rounds and each keeps its best, so a noisy
+  // moment on this shared machine (or a collection of the garbage the previous case left)
+  // costs one round of one case, not the case.
+  const best = { store: 0, storeEncoded: 0, raw: 0, rawParsed: 0 };
+  for (let round = 0; round < 3; round++) {
+    best.store = Math.max(best.store, await rate(seconds / 3, readStore, count));
+    best.storeEncoded = Math.max(best.storeEncoded, await rate(seconds / 3, readStoreEncoded, count));
+    best.raw = Math.max(best.raw, await rate(seconds / 3, readRaw, count));
+    best.rawParsed = Math.max(best.rawParsed, await rate(seconds / 3, readRawParsed, count));
+  }
   db.close();
-  return { store: storeRate, storeEncoded: storeEncodedRate, raw: rawRate, rawParsed: rawParsedRate };
+  await store.close();
+  return best;
 }
 
 export async function runStoreBench(seconds: number, durability: "full" | "normal"): Promise<Row[]> {
