@@ -99,7 +99,7 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   // holds: a reviewer measured 15% fewer requests per second with it. Polling pays only when the
   // client runs on another CPU. navigator.hardwareConcurrency counts the CPUs this process may
   // run on (it follows taskset) without importing node:os into the daemon (with that import the
-  // idle RSS over hello-world measured 15.3 MiB, over the 15 MiB target; without it 14.9).
+  // idle RSS over hello-world measured 15.3 MiB; without it 14.9-15.1, at the 15 MiB target).
   const busyPoll = new BusyPoll(navigator.hardwareConcurrency > 1 ? busyPollMs : 0);
 
   async function handle(request: Request, server: Server<undefined>, tcp: boolean): Promise<Response> {
