@@ -497,14 +497,18 @@ export class EventStore {
     if (!streamIsVisible(stream)) throw new StreamNotFoundError(streamId);
     const metadata = toStreamMetadata(row);
     const firstVisible = firstVisibleVersion(stream, metadata);
-    const oldest = Math.max(Number.MIN_SAFE_INTEGER, oldestVisibleCreatedAtMs(metadata, this.clock()));
     const maxBytes = validateMaxBytes(options.maxBytes);
+    const s = this.statements;
+    // Without maxAgeMs no event is hidden by its age: the statements without that condition skip
+    // a column comparison per row.
+    const byAge = metadata.maxAgeMs !== undefined;
+    const oldest = Math.max(Number.MIN_SAFE_INTEGER, oldestVisibleCreatedAtMs(metadata, this.clock()));
     if (direction === "forward") {
       const from = Math.max(validateVersionArgument(options.from ?? 0, "from"), firstVisible);
-      return selectRows(this.statements.readForward, [streamId, from, oldest, limit], maxBytes);
+      return byAge ? selectRows(s.readForwardByAge, [streamId, from, oldest, limit], maxBytes) : selectRows(s.readForward, [streamId, from, limit], maxBytes);
     }
     const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
-    return selectRows(this.statements.readBackward, [streamId, from, firstVisible, oldest, limit], maxBytes);
+    return byAge ? selectRows(s.readBackwardByAge, [streamId, from, firstVisible, oldest, limit], maxBytes) : selectRows(s.readBackward, [streamId, from, firstVisible, limit], maxBytes);
   }
 
   /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
@@ -966,8 +970,10 @@ function prepareStatements(db: Database) {
        ON CONFLICT (stream_id) DO UPDATE SET truncate_before = excluded.truncate_before, deletion = excluded.deletion, updated_at = excluded.updated_at`,
     ),
     setMetadata: db.prepare("UPDATE streams SET max_count = ?, max_age_ms = ?, meta_truncate_before = ? WHERE stream_id = ?"),
-    readForward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),
-    readBackward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version DESC LIMIT ?`),
+    readForward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL ORDER BY version ASC LIMIT ?`),
+    readBackward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL ORDER BY version DESC LIMIT ?`),
+    readForwardByAge: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),
+    readBackwardByAge: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version DESC LIMIT ?`),
     hiddenEvents: db.prepare(
       `SELECT e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id
        WHERE e.data IS NOT NULL AND NOT (s.deletion < 2 AND ${retainedCondition}) LIMIT ?`,
@@ -1010,12 +1016,11 @@ function validateMaxBytes(maxBytes: unknown): number | undefined {
  * rows past the bound are never built.
  */
 function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined): EncodedEvent[] {
+  const events: EncodedEvent[] = [];
   if (maxBytes === undefined) {
-    const events = statement.all(...params) as EncodedEvent[];
-    for (const event of events) normalizeEncoded(event);
+    for (const row of statement.iterate(...params) as IterableIterator<EncodedEvent>) events.push(normalizeEncoded(row));
     return events;
   }
-  const events: EncodedEvent[] = [];
   let bytes = 0;
   for (const row of statement.iterate(...params) as IterableIterator<EncodedEvent>) {
     const event = normalizeEncoded(row);

@@ -86,8 +86,15 @@ describe("retention and scavenge", () => {
     expect((await t.store.read("s")).map((e) => e.version)).toEqual([1, 2, 3]);
     await t.store.setStreamMetadata("s", { maxAgeMs: 30_000 });
     expect((await t.store.read("s")).map((e) => e.version)).toEqual([2, 3]);
+    expect((await t.store.read("s", { direction: "backward" })).map((e) => e.version)).toEqual([3, 2]);
+    expect((await t.store.readEncoded("s", { direction: "backward", from: 3 })).map((e) => e.version)).toEqual([3, 2]);
+    expect((await t.store.read("s", { maxBytes: 1 })).map((e) => e.version)).toEqual([2]);
     now += 60_000;
     expect(await t.store.read("s")).toEqual([]);
+    expect(await t.store.read("s", { direction: "backward" })).toEqual([]);
+    // Without maxAgeMs again, nothing is hidden by age.
+    await t.store.setStreamMetadata("s", { truncateBefore: 1 });
+    expect((await t.store.read("s", { direction: "backward" })).map((e) => e.version)).toEqual([3, 2, 1]);
   });
 
   test("scavenge reclaims what deletes and retention hid, and keeps the rest", async () => {
