@@ -13,11 +13,6 @@
 // than the window stops it after the first miss. On a single CPU the gateway never polls: the
 // poll would hold the core the client needs (src/api/gateway.ts).
 
-import { limits } from "../lib/index.ts";
-
-/** How long the loop keeps polling after a response, by default (limits.httpBusyPollUsDefault). */
-export const busyPollMsDefault = limits.httpBusyPollUsDefault / 1000;
-
 export interface BusyPollClock {
   nowMs(): number;
   /** Runs `turn` on the event loop's next turn (setImmediate). */
@@ -38,7 +33,7 @@ export class BusyPoll {
   private stopped = false;
 
   constructor(
-    private readonly pollMs: number = busyPollMsDefault,
+    private readonly pollMs: number,
     private readonly clock: BusyPollClock = eventLoopClock,
   ) {}
 

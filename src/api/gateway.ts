@@ -7,7 +7,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import type { Server } from "bun";
 import { InvalidArgumentError, limits } from "../lib/index.ts";
 import type { EdgeNode } from "../node/index.ts";
-import { BusyPoll, busyPollMsDefault } from "./busy-poll.ts";
+import { BusyPoll } from "./busy-poll.ts";
 import type { Context, GatewayState } from "./context.ts";
 import { HttpError, errorResponse } from "./http-error.ts";
 import { isLoopbackHost, prepareSocketPath } from "./listen.ts";
@@ -31,8 +31,8 @@ export interface GatewayOptions {
   idleTimeoutSeconds?: number;
   /** Extra Prometheus text for /metrics, after the gateway's and the node's (src/telemetry). */
   metricsText?: () => string | Promise<string>;
-  /** After a response to a quick client the event loop keeps polling this long (0: never; busy-poll.ts). */
-  busyPollMs?: number;
+  /** After a response to a quick client the event loop keeps polling this many µs (0: never; busy-poll.ts). */
+  busyPollUs?: number;
 }
 
 export interface Gateway {
@@ -49,8 +49,6 @@ export interface Gateway {
 
 /** How often shutdown looks whether the last responses are out. */
 const shutdownPollMs = 5;
-/** The longest busy poll an option may ask for: a poll holds the core. */
-const busyPollMsMax = limits.httpBusyPollUsMax / 1000;
 
 // Bun.CryptoHasher, not node:crypto: importing node:crypto keeps about 1.2 MiB more resident in
 // the idle daemon, and the token check needs only a hash and a constant-time comparison.
@@ -78,9 +76,9 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   if (!Number.isSafeInteger(bodyBytesMax) || bodyBytesMax < 1 || bodyBytesMax > limits.httpBodyBytesMax) {
     throw new InvalidArgumentError(`bodyBytesMax must be from 1 to ${limits.httpBodyBytesMax} (httpBodyBytesMax), got ${bodyBytesMax}`);
   }
-  const busyPollMs = options.busyPollMs ?? busyPollMsDefault;
-  if (!Number.isFinite(busyPollMs) || busyPollMs < 0 || busyPollMs > busyPollMsMax) {
-    throw new InvalidArgumentError(`busyPollMs must be from 0 to ${busyPollMsMax}, got ${busyPollMs}`);
+  const busyPollUs = options.busyPollUs ?? limits.httpBusyPollUsDefault;
+  if (!Number.isSafeInteger(busyPollUs) || busyPollUs < 0 || busyPollUs > limits.httpBusyPollUsMax) {
+    throw new InvalidArgumentError(`busyPollUs must be an integer from 0 to ${limits.httpBusyPollUsMax} (httpBusyPollUsMax), got ${busyPollUs}`);
   }
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? limits.sseHeartbeatIntervalMsDefault;
   const metrics = new GatewayMetrics();
@@ -100,7 +98,7 @@ export async function startGateway(node: EdgeNode, options: GatewayOptions = {})
   // client runs on another CPU. navigator.hardwareConcurrency counts the CPUs this process may
   // run on (it follows taskset) without importing node:os into the daemon (with that import the
   // idle RSS over hello-world measured 15.3 MiB; without it 14.9-15.1, at the 15 MiB target).
-  const busyPoll = new BusyPoll(navigator.hardwareConcurrency > 1 ? busyPollMs : 0);
+  const busyPoll = new BusyPoll(navigator.hardwareConcurrency > 1 ? busyPollUs / 1000 : 0);
 
   async function handle(request: Request, server: Server<undefined>, tcp: boolean): Promise<Response> {
     const startMs = busyPoll.now();

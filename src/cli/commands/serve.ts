@@ -52,7 +52,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
       token: config.token,
       bodyBytesMax: config.bodyBytesMax,
       heartbeatIntervalMs: config.sseHeartbeatIntervalMs,
-      busyPollMs: config.busyPollUs / 1000,
+      busyPollUs: config.busyPollUs,
     });
   } catch (error) {
     await node.close();

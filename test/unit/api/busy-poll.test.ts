@@ -113,8 +113,8 @@ describe("BusyPoll", () => {
 
 describe("the gateway's busy poll", () => {
   test("back-to-back appends are answered with it on and off, and stop() returns while it polls", async () => {
-    for (const busyPollMs of [0, 1]) {
-      await using gw = await startTestGateway({ busyPollMs });
+    for (const busyPollUs of [0, 1000]) {
+      await using gw = await startTestGateway({ busyPollUs });
       for (let i = 0; i < 20; i++) {
         const response = await gw.unix("/v1/streams/s", jsonBody({ expectedVersion: i - 1, events: [{ type: "T", data: i }] }));
         expect(await response.json()).toEqual({ nextVersion: i, position: i });
@@ -122,12 +122,12 @@ describe("the gateway's busy poll", () => {
     }
   });
 
-  test("busyPollMs out of range: the gateway refuses to start", async () => {
+  test("busyPollUs out of range: the gateway refuses to start", async () => {
     using dir = tempDir();
     const node = startNode({ dataDir: dir.path, durability: "normal" });
     try {
-      for (const busyPollMs of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-        await expect(startGateway(node, { socketPath: `${dir.path}/gw.sock`, busyPollMs })).rejects.toThrow(/busyPollMs must be from 0 to 1,/);
+      for (const busyPollUs of [-1, 1.5, 1001, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(startGateway(node, { socketPath: `${dir.path}/gw.sock`, busyPollUs })).rejects.toThrow(/busyPollUs must be an integer from 0 to 1000/);
       }
     } finally {
       await node.close();
