@@ -145,6 +145,12 @@ export function allocFrameBytes(length: number): Uint8Array {
 }
 const unzeroedBytesMin = 8 * 1024;
 
+/** What every frame builder checks of its caller's header fields. */
+function assertFrameArgs(type: number, clusterId: Uint8Array): void {
+  assert(clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
+  assert(Number.isInteger(type) && type >= 0 && type <= 0xffff, "type is a u16");
+}
+
 /**
  * Builds a frame without its sequence and tag (both zero), so it can wait in a queue and be
  * numbered and tagged when it is written (finishFrame), with no second copy of the body.
@@ -156,8 +162,7 @@ export function prepareFrame(
   body: Uint8Array,
   senderBytes = nodeIdBytes(sender),
 ): Uint8Array {
-  assert(clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
-  assert(Number.isInteger(type) && type >= 0 && type <= 0xffff, "type is a u16");
+  assertFrameArgs(type, clusterId);
   const bodyOffset = fixedHeaderBytes + senderBytes.length;
   const frame = allocFrameBytes(bodyOffset + body.length + tagBytes);
   writeHeader(frame, type, clusterId, senderBytes, body.length);
@@ -183,8 +188,7 @@ export function prepareFrameOf(
   value: unknown,
   senderBytes = nodeIdBytes(sender),
 ): Uint8Array {
-  assert(clusterId.length === clusterIdBytes, "cluster id is 8 bytes");
-  assert(Number.isInteger(type) && type >= 0 && type <= 0xffff, "type is a u16");
+  assertFrameArgs(type, clusterId);
   if (arena.length - arenaUsed < frameArenaRefillBytes) {
     arena = Buffer.allocUnsafeSlow(frameArenaBytes);
     arenaUsed = 0;

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { cliEntry, runCli } from "../helpers/cli.ts";
+import { runCli, startServe } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 interface Comparison {
@@ -76,19 +76,8 @@ describe("the serve command line", () => {
     using dir = tempDir();
     const socket = path.join(dir.path, "s.sock");
     const dataDir = path.join(dir.path, "data");
-    const child = Bun.spawn([process.execPath, cliEntry, "--durability=normal", "serve", `--socket=${socket}`, "-d", dataDir], {
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, EDGE_ESDB_CONFIG: "" },
-    });
-    const reader = child.stdout.getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const chunk = await reader.read();
-      if (chunk.done) throw new Error(`serve exited: ${text} ${await new Response(child.stderr).text()}`);
-      text += new TextDecoder().decode(chunk.value);
-    }
-    expect(text).toContain(`data dir ${dataDir}, socket ${socket}, durability normal`);
+    const { child, readyLine } = await startServe(["--durability=normal", "serve", `--socket=${socket}`, "-d", dataDir]);
+    expect(readyLine).toContain(`data dir ${dataDir}, socket ${socket}, durability normal`);
     expect(existsSync(socket)).toBe(true);
     child.kill("SIGTERM");
     expect(await child.exited).toBe(0);

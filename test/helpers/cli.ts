@@ -19,3 +19,24 @@ export function runCli(args: readonly string[], options: { stdin?: string; env?:
   });
   return { code: child.exitCode ?? -1, stdout: child.stdout.toString(), stderr: child.stderr.toString() };
 }
+
+/** A `serve` child started from the sources, once it has printed its ready line. */
+export interface ServeChild {
+  child: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  /** The first line serve printed: "edge-esdb <version> ready: ...". */
+  readyLine: string;
+}
+
+/** Spawns the CLI with `args` (a serve command line) and waits for its first line; throws with its stderr if it exits first. */
+export async function startServe(args: readonly string[]): Promise<ServeChild> {
+  const child = Bun.spawn([process.execPath, cliEntry, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, EDGE_ESDB_CONFIG: "" } });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`serve exited: ${text}${await new Response(child.stderr).text()}`);
+    text += new TextDecoder().decode(chunk.value);
+  }
+  reader.releaseLock();
+  return { child, readyLine: text.slice(0, text.indexOf("\n")) };
+}

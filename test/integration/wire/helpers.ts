@@ -8,13 +8,7 @@ import { NetTransport, type NetTransportOptions } from "../../../src/transport/i
 import type { Message } from "../../../src/codec/index.ts";
 import { keys, recordingDrops, testRegistry } from "../../unit/codec/fixtures.ts";
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
+export { waitFor } from "../../helpers/wait.ts";
 
 export interface TestNode {
   transport: NetTransport;

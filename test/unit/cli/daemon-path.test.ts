@@ -6,19 +6,11 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { cliEntry, runCli } from "../../helpers/cli.ts";
+import { cliEntry, runCli, startServe } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/temp.ts";
 
-async function startServe(dataDir: string, socket: string) {
-  const child = Bun.spawn([process.execPath, cliEntry, "serve", "--data-dir", dataDir, "--socket", socket], { stdout: "pipe", stderr: "pipe", env: { ...process.env, EDGE_ESDB_CONFIG: "" } });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("ready: ")) {
-    const chunk = await reader.read();
-    if (chunk.done) throw new Error(`serve exited: ${text}${await new Response(child.stderr).text()}`);
-    text += new TextDecoder().decode(chunk.value);
-  }
-  reader.releaseLock();
+async function serveDaemon(dataDir: string, socket: string) {
+  const { child } = await startServe(["serve", "--data-dir", dataDir, "--socket", socket]);
   return {
     async [Symbol.asyncDispose]() {
       child.kill("SIGTERM");
@@ -32,7 +24,7 @@ describe("the CLI through the daemon's socket", () => {
     using dir = tempDir();
     const dataDir = path.join(dir.path, "data");
     const socket = path.join(dir.path, "edge-esdb.sock");
-    await using _serve = await startServe(dataDir, socket);
+    await using _serve = await serveDaemon(dataDir, socket);
     const viaDaemon = { env: { EDGE_ESDB_SOCKET: socket } };
     const d = ["--data-dir", dataDir];
 

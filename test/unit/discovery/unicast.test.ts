@@ -9,6 +9,10 @@ import makeMdns from "multicast-dns";
 import { Discovery, newNonce, serviceType, signBeacon, type Beacon } from "../../../src/discovery/index.ts";
 import { unicastAnswersPerSecondMax, unicastAnswersPerSourcePerSecondMax } from "../../../src/lib/limits-wire.ts";
 import { keys, secretB, TestClock } from "../codec/fixtures.ts";
+import { waitFor } from "../../helpers/wait.ts";
+
+/** How long a wait here may take before the test fails. */
+const waitMs = 5_000;
 
 type Client = ReturnType<typeof makeMdns> & { responses: number; port: number };
 
@@ -16,14 +20,6 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 /** A raw mDNS client on its own socket (so its port is known) that counts the answers it gets. */
 async function client(host = "127.0.0.1"): Promise<Client> {
@@ -72,10 +68,10 @@ describe("unicast answers", () => {
     const { d } = await node();
     const noisy = await client();
     probe(noisy, d.port, 200);
-    await until(() => noisy.responses >= unicastAnswersPerSourcePerSecondMax, "the noisy source's budget of answers");
+    await waitFor(() => noisy.responses >= unicastAnswersPerSourcePerSecondMax, "the noisy source's budget of answers", waitMs);
     const real = await client();
     probe(real, d.port);
-    await until(() => real.responses === 1, "an answer to the real peer");
+    await waitFor(() => real.responses === 1, "an answer to the real peer", waitMs);
     await Bun.sleep(50);
     expect(noisy.responses).toBe(unicastAnswersPerSourcePerSecondMax);
   });
@@ -88,10 +84,10 @@ describe("unicast answers", () => {
     if (named) await Bun.sleep(300);
     const noisy = await Promise.all(Array.from({ length: 8 }, () => client()));
     for (const c of noisy) probe(c, d.port, unicastAnswersPerSourcePerSecondMax);
-    await until(() => noisy.reduce((n, c) => n + c.responses, 0) >= unicastAnswersPerSecondMax, "the shared budget used up");
+    await waitFor(() => noisy.reduce((n, c) => n + c.responses, 0) >= unicastAnswersPerSecondMax, "the shared budget used up", waitMs);
     const before = staticPeer.responses;
     probe(staticPeer, d.port);
-    await until(() => staticPeer.responses > before, "an answer to the static peer");
+    await waitFor(() => staticPeer.responses > before, "an answer to the static peer", waitMs);
     const late = await client();
     probe(late, d.port);
     await Bun.sleep(200);
@@ -122,20 +118,20 @@ describe("a beacon without addresses", () => {
     const three = await client("127.0.0.3");
     // A forged one (another secret): never used, counted under its address.
     send(two, d.port, signBeacon(beacon(clock), keys(secretB)));
-    await until(() => d.drops.count("127.0.0.2", "bad_tag") === 1, "the forged beacon refused");
+    await waitFor(() => d.drops.count("127.0.0.2", "bad_tag") === 1, "the forged beacon refused", waitMs);
     expect(d.isUp("node-z")).toBe(false);
     // An authentic one: reached where it came from.
     const authentic = signBeacon(beacon(clock), keys());
     send(two, d.port, authentic);
-    await until(() => d.isUp("node-z"), "node-z up");
+    await waitFor(() => d.isUp("node-z"), "node-z up", waitMs);
     expect(d.peers()[0]?.addresses).toEqual(["127.0.0.2"]);
     // The same beacon relayed from elsewhere: a replay, and the address stays.
     send(three, d.port, authentic);
-    await until(() => d.drops.count("node-z", "replayed") === 1, "the relayed beacon refused");
+    await waitFor(() => d.drops.count("node-z", "replayed") === 1, "the relayed beacon refused", waitMs);
     expect(d.peers()[0]?.addresses).toEqual(["127.0.0.2"]);
     // A beacon that signs its addresses: those, never the source.
     send(three, d.port, signBeacon(beacon(clock, { addresses: ["10.1.2.3"] }), keys()));
-    await until(() => d.peers()[0]?.addresses[0] === "10.1.2.3", "the signed address");
+    await waitFor(() => d.peers()[0]?.addresses[0] === "10.1.2.3", "the signed address", waitMs);
     expect(d.peers()[0]?.addresses).toEqual(["10.1.2.3"]);
   });
 });

@@ -7,19 +7,15 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Message } from "../../../src/codec/index.ts";
 import { NetTransport } from "../../../src/transport/index.ts";
 import { blobType, keys, recordingDrops, testRegistry } from "../codec/fixtures.ts";
+import { waitFor } from "../../helpers/wait.ts";
+
+/** How long a wait here may take before the test fails. */
+const waitMs = 20_000;
 
 const open: Array<{ close(): unknown }> = [];
 afterEach(async () => {
   for (const o of open.splice(0)) await o.close();
 });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 describe("bytes received over TCP are not overwritten later", () => {
   test("Bun hands each data call a buffer of its own (what StreamReader relies on)", async () => {
@@ -43,7 +39,7 @@ describe("bytes received over TCP are not overwritten later", () => {
         if (at < bytes.length) await new Promise<void>((r) => (resume = r));
       }
     }
-    await until(() => total === chunkBytes * chunks, "every byte to arrive");
+    await waitFor(() => total === chunkBytes * chunks, "every byte to arrive", waitMs);
     let offset = 0;
     for (const chunk of kept) {
       for (let j = 0; j < chunk.length; j += 499) expect(chunk[j]).toBe(Math.floor((offset + j) / chunkBytes) & 0xff);
@@ -62,7 +58,7 @@ describe("bytes received over TCP are not overwritten later", () => {
     a.setPeer("node-b", { host: "127.0.0.1", udpPort: b.udpPort, tcpPort: b.tcpPort });
     const count = 400;
     for (let i = 0; i < count; i++) await a.send("node-b", { type: blobType.id, body: { id: i, data: new Uint8Array(65_536).fill(i & 0xff) } });
-    await until(() => received.length === count, `${count} bodies`);
+    await waitFor(() => received.length === count, `${count} bodies`, waitMs);
     received.forEach((message, i) => {
       const body = message.body as { id: number; data: Uint8Array };
       expect(body.id).toBe(i);

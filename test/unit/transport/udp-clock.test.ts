@@ -6,19 +6,12 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Message } from "../../../src/codec/index.ts";
 import { NetTransport } from "../../../src/transport/index.ts";
 import { keys, pingType, recordingDrops, testRegistry } from "../codec/fixtures.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const open: NetTransport[] = [];
 afterEach(async () => {
   for (const t of open.splice(0)) await t.close();
 });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 describe("UDP and a clock that is behind", () => {
   test("a node 5 minutes behind is heard over UDP once its TCP handshake is done", async () => {
@@ -32,12 +25,12 @@ describe("UDP and a clock that is behind", () => {
     // b knows a's address, but a does not know b's TCP port: no handshake yet, UDP only.
     a.setPeer("node-b", { host: "127.0.0.1", udpPort: b.udpPort, tcpPort: 1 });
     await a.send("node-b", { type: pingType.id, body: { n: 1, text: "early" } });
-    await until(() => b.drops.count("node-a", "stale") === 1, "the early datagram refused as stale");
+    await waitFor(() => b.drops.count("node-a", "stale") === 1, "the early datagram refused as stale");
     expect(received).toEqual([]);
     a.setPeer("node-b", { host: "127.0.0.1", udpPort: b.udpPort, tcpPort: b.tcpPort });
-    await until(() => b.isConnected("node-a"), "the TCP handshake");
+    await waitFor(() => b.isConnected("node-a"), "the TCP handshake");
     await a.send("node-b", { type: pingType.id, body: { n: 2, text: "after the handshake" } });
-    await until(() => received.length === 1, "the datagram after the handshake");
+    await waitFor(() => received.length === 1, "the datagram after the handshake");
     expect(received).toEqual([{ type: pingType.id, body: { n: 2, text: "after the handshake" } }]);
   });
 });
