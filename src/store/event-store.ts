@@ -50,7 +50,7 @@ import {
 } from "../events/index.ts";
 import { GroupCommitter, retryWrite } from "./group-commit.ts";
 import { DataDirLock } from "./lock.ts";
-import { eventColumns, eventSelectColumns, jsonContentType, decodeData, decodeEvent, encodedSizeBytes, normalizeEncoded, streamColumns, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type StreamRow } from "./rows.ts";
+import { eventColumns, jsonContentType, decodeData, encodedShape, encodedSizeBytes, recordedShape, streamColumns, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type ReadShape, type StoredParts, type StreamRow } from "./rows.ts";
 import { migrate, schemaVersion, storeFileName, userVersion } from "./schema.ts";
 
 export type Durability = "full" | "normal";
@@ -201,6 +201,7 @@ export class EventStore {
   private randomOffset = this.randomPool.length;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly readAllStatements = new Map<string, Statement>();
+  private readonly streamReadStatements = new Map<string, ReadStatements>();
   /**
    * The state of streams appended to in the current group, as its writes left it: the next
    * append to the same stream in the group skips the lookup (256 appenders to one stream make
@@ -459,10 +460,10 @@ export class EventStore {
   /** Reads a stream. Throws stream_not_found for a stream never written or soft-deleted. */
   async read(streamId: string, options: ReadOptions = {}): Promise<RecordedEvent[]> {
     const observer = this.observer;
-    if (observer === null) return this.readUnobserved(streamId, options);
+    if (observer === null) return this.readRows(streamId, options, recordedShape);
     const startedMs = performance.now();
     observer.readStarted(streamId);
-    const events = this.readUnobserved(streamId, options);
+    const events = this.readRows(streamId, options, recordedShape);
     observer.readStopped(streamId, events.length, performance.now() - startedMs);
     return events;
   }
@@ -476,16 +477,12 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted(streamId);
-    const events = this.readRows(streamId, options);
+    const events = this.readRows(streamId, options, encodedShape);
     observer?.readStopped(streamId, events.length, performance.now() - startedMs);
     return events;
   }
 
-  private readUnobserved(streamId: string, options: ReadOptions): RecordedEvent[] {
-    return this.readRows(streamId, options).map(decodeEvent);
-  }
-
-  private readRows(streamId: string, options: ReadOptions): EncodedEvent[] {
+  private readRows<Row extends StoredParts, Result>(streamId: string, options: ReadOptions, shape: ReadShape<Row, Result>): Result[] {
     this.open();
     validateStreamId(streamId, true);
     const direction = validateDirection(options.direction);
@@ -498,26 +495,26 @@ export class EventStore {
     const metadata = toStreamMetadata(row);
     const firstVisible = firstVisibleVersion(stream, metadata);
     const maxBytes = validateMaxBytes(options.maxBytes);
-    const s = this.statements;
+    const s = this.readStatements(shape);
     // Without maxAgeMs no event is hidden by its age: the statements without that condition skip
     // a column comparison per row.
     const byAge = metadata.maxAgeMs !== undefined;
     const oldest = Math.max(Number.MIN_SAFE_INTEGER, oldestVisibleCreatedAtMs(metadata, this.clock()));
     if (direction === "forward") {
       const from = Math.max(validateVersionArgument(options.from ?? 0, "from"), firstVisible);
-      return byAge ? selectRows(s.readForwardByAge, [streamId, from, oldest, limit], maxBytes) : selectRows(s.readForward, [streamId, from, limit], maxBytes);
+      return byAge ? selectRows(s.forwardByAge, [streamId, from, oldest, limit], maxBytes, shape, streamId) : selectRows(s.forward, [streamId, from, limit], maxBytes, shape, streamId);
     }
     const from = options.from === undefined || options.from === -1 ? stream.lastVersion : validateVersionArgument(options.from, "from");
-    return byAge ? selectRows(s.readBackwardByAge, [streamId, from, firstVisible, oldest, limit], maxBytes) : selectRows(s.readBackward, [streamId, from, firstVisible, limit], maxBytes);
+    return byAge ? selectRows(s.backwardByAge, [streamId, from, firstVisible, oldest, limit], maxBytes, shape, streamId) : selectRows(s.backward, [streamId, from, firstVisible, limit], maxBytes, shape, streamId);
   }
 
   /** Reads the global order, filtered server-side. Hidden (deleted, retained-out) events are skipped. */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const observer = this.observer;
-    if (observer === null) return this.readAllUnobserved(options);
+    if (observer === null) return this.readAllRows(options, recordedShape);
     const startedMs = performance.now();
     observer.readStarted("$all");
-    const events = this.readAllUnobserved(options);
+    const events = this.readAllRows(options, recordedShape);
     observer.readStopped("$all", events.length, performance.now() - startedMs);
     return events;
   }
@@ -527,16 +524,12 @@ export class EventStore {
     const observer = this.observer;
     const startedMs = observer === null ? 0 : performance.now();
     observer?.readStarted("$all");
-    const events = this.readAllRows(options);
+    const events = this.readAllRows(options, encodedShape);
     observer?.readStopped("$all", events.length, performance.now() - startedMs);
     return events;
   }
 
-  private readAllUnobserved(options: ReadAllOptions): RecordedEvent[] {
-    return this.readAllRows(options).map(decodeEvent);
-  }
-
-  private readAllRows(options: ReadAllOptions): EncodedEvent[] {
+  private readAllRows<Row extends StoredParts, Result>(options: ReadAllOptions, shape: ReadShape<Row, Result>): Result[] {
     this.open();
     const direction = validateDirection(options.direction);
     const limit = validateLimit(options.limit);
@@ -547,43 +540,55 @@ export class EventStore {
     } else {
       from = validateVersionArgument(options.fromPosition, "fromPosition");
     }
-    const statement = this.readAllStatement(direction, filter);
+    const statement = this.readAllStatement(direction, filter, shape);
     const params: Array<string | number> = [];
     if (filter.eventTypes !== undefined) params.push(...filter.eventTypes);
     if (filter.streamPrefix !== undefined) params.push(globEscape(filter.streamPrefix) + "*");
     if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
     const now = this.clock();
     const maxBytes = validateMaxBytes(options.maxBytes);
-    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes);
+    // $all rows select their stream id: no stream for finish() to fill in.
+    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes, shape, "");
     // Payload filters run here, so fetch in chunks until the page is full or the log ends.
-    const result: EncodedEvent[] = [];
+    const result: Result[] = [];
     const chunk = Math.max(limit, 256);
     let bytes = 0;
     for (;;) {
-      const rows = statement.all(from, ...params, now, chunk) as EncodedEvent[];
+      const rows = statement.all(from, ...params, now, chunk) as Array<Row & { position: number }>;
       for (const row of rows) {
-        const event = normalizeEncoded(row);
-        if (!matchesPayload(filter.payload, decodeData(event.data, event.contentType))) continue;
+        const size = encodedSizeBytes(row);
+        const event = shape.finish(row, "");
+        if (!matchesPayload(filter.payload, shape.payload(event))) continue;
         result.push(event);
-        bytes += encodedSizeBytes(event);
+        bytes += size;
         if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return result;
       }
-      if (rows.length < chunk) return result;
-      const last = rows[rows.length - 1] as EncodedEvent;
+      const last = rows[rows.length - 1];
+      if (rows.length < chunk || last === undefined) return result;
       from = direction === "forward" ? last.position + 1 : last.position - 1;
     }
   }
 
-  private readAllStatement(direction: Direction, filter: EventFilter): Statement {
+  /** The stream-read statements that select a shape's columns, prepared on first use. */
+  private readStatements(shape: ReadShape<never, unknown>): ReadStatements {
+    let statements = this.streamReadStatements.get(shape.key);
+    if (statements === undefined) {
+      statements = prepareReadStatements(this.db, shape.streamColumns);
+      this.streamReadStatements.set(shape.key, statements);
+    }
+    return statements;
+  }
+
+  private readAllStatement(direction: Direction, filter: EventFilter, shape: ReadShape<never, unknown>): Statement {
     const typeCount = filter.eventTypes?.length ?? 0;
-    const key = `${direction}:${typeCount}:${filter.streamPrefix !== undefined}:${filter.streamPattern !== undefined}`;
+    const key = `${shape.key}:${direction}:${typeCount}:${filter.streamPrefix !== undefined}:${filter.streamPattern !== undefined}`;
     let statement = this.readAllStatements.get(key);
     if (statement === undefined) {
       const conditions = [direction === "forward" ? "e.position >= ?" : "e.position <= ?"];
       if (typeCount > 0) conditions.push(`e.type IN (${new Array(typeCount).fill("?").join(", ")})`);
       if (filter.streamPrefix !== undefined) conditions.push("e.stream_id GLOB ?");
       if (filter.streamPattern !== undefined) conditions.push("e.stream_id GLOB ?");
-      const sql = `SELECT ${eventSelectColumns.split(", ").map((c) => `e.${c}`).join(", ")}
+      const sql = `SELECT ${shape.allColumns}
         FROM events e JOIN streams s ON s.stream_id = e.stream_id
         WHERE ${conditions.join(" AND ")} AND ${visibleCondition}
         ORDER BY e.position ${direction === "forward" ? "ASC" : "DESC"} LIMIT ?`;
@@ -970,10 +975,6 @@ function prepareStatements(db: Database) {
        ON CONFLICT (stream_id) DO UPDATE SET truncate_before = excluded.truncate_before, deletion = excluded.deletion, updated_at = excluded.updated_at`,
     ),
     setMetadata: db.prepare("UPDATE streams SET max_count = ?, max_age_ms = ?, meta_truncate_before = ? WHERE stream_id = ?"),
-    readForward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL ORDER BY version ASC LIMIT ?`),
-    readBackward: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL ORDER BY version DESC LIMIT ?`),
-    readForwardByAge: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),
-    readBackwardByAge: db.prepare(`SELECT ${eventSelectColumns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version DESC LIMIT ?`),
     hiddenEvents: db.prepare(
       `SELECT e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id
        WHERE e.data IS NOT NULL AND NOT (s.deletion < 2 AND ${retainedCondition}) LIMIT ?`,
@@ -983,6 +984,18 @@ function prepareStatements(db: Database) {
   };
 }
 
+
+/** A stream's reads forward and backward, with and without the maxAgeMs condition, selecting `columns`. */
+function prepareReadStatements(db: Database, columns: string) {
+  return {
+    forward: db.prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL ORDER BY version ASC LIMIT ?`),
+    backward: db.prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL ORDER BY version DESC LIMIT ?`),
+    forwardByAge: db.prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version ASC LIMIT ?`),
+    backwardByAge: db.prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND version <= ? AND version >= ? AND data IS NOT NULL AND created_at >= ? ORDER BY version DESC LIMIT ?`),
+  };
+}
+
+type ReadStatements = ReturnType<typeof prepareReadStatements>;
 
 /** Rows per INSERT statement: 32 rows bind 288 parameters, well under SQLite's 32766. */
 const insertRowsMax = 32;
@@ -1010,22 +1023,22 @@ function validateMaxBytes(maxBytes: unknown): number | undefined {
 
 
 /**
- * Runs a read statement (its columns are eventSelectColumns). Without maxBytes, all rows at once;
- * with it, row by row, stopping after the row that brings the bytes (counted on the event as the
- * reader gets it, so a reader can tell a page cut at maxBytes from the log's end) to maxBytes:
- * rows past the bound are never built.
+ * Runs a read statement that selects the shape's columns and finishes each row (a stream read's
+ * rows with the `streamId` it named). Without maxBytes, all
+ * rows; with it, stopping after the row that brings the bytes (data and metadata as stored, so a
+ * reader can tell a page cut at maxBytes from the log's end) to maxBytes: rows past the bound are
+ * never built.
  */
-function selectRows(statement: Statement, params: Array<string | number>, maxBytes: number | undefined): EncodedEvent[] {
-  const events: EncodedEvent[] = [];
+function selectRows<Row extends StoredParts, Result>(statement: Statement, params: Array<string | number>, maxBytes: number | undefined, shape: ReadShape<Row, Result>, streamId: string): Result[] {
+  const events: Result[] = [];
   if (maxBytes === undefined) {
-    for (const row of statement.iterate(...params) as IterableIterator<EncodedEvent>) events.push(normalizeEncoded(row));
+    for (const row of statement.iterate(...params) as IterableIterator<Row>) events.push(shape.finish(row, streamId));
     return events;
   }
   let bytes = 0;
-  for (const row of statement.iterate(...params) as IterableIterator<EncodedEvent>) {
-    const event = normalizeEncoded(row);
-    events.push(event);
-    bytes += encodedSizeBytes(event);
+  for (const row of statement.iterate(...params) as IterableIterator<Row>) {
+    bytes += encodedSizeBytes(row);
+    events.push(shape.finish(row, streamId));
     if (bytes >= maxBytes) break;
   }
   return events;

@@ -4,14 +4,16 @@ import type { DeletionState, JsonValue, RecordedEvent, StreamMetadata, StreamSta
 
 export const eventColumns = "position, stream_id, version, event_id, type, data, metadata, content_type, created_at";
 
-/** The same columns for reads, named as EncodedEvent's fields: `all()` and `iterate()` give EncodedEvent objects. */
-export const eventSelectColumns = "position, stream_id AS streamId, version, event_id AS id, type, data, metadata, content_type AS contentType, created_at AS createdAtMs";
-
 export const jsonContentType = "application/json";
 
 export function decodeData(data: string | Uint8Array, contentType: string): JsonValue | Uint8Array {
-  if (contentType === jsonContentType) return JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data)) as JsonValue;
+  if (contentType === jsonContentType) return JSON.parse(textOf(data)) as JsonValue;
   return typeof data === "string" ? new TextEncoder().encode(data) : data;
+}
+
+/** JSON is stored as text; a blob (sqlite3 could leave one) is read as its UTF-8 text. */
+function textOf(value: string | Uint8Array): string {
+  return typeof value === "string" ? value : new TextDecoder().decode(value);
 }
 
 /**
@@ -33,21 +35,6 @@ export interface EncodedEvent {
   createdAtMs: number;
 }
 
-/**
- * Fixes up an event selected with eventSelectColumns, in place: JSON is stored as text, but a
- * JSON data or metadata blob (never written by this store; sqlite3 could) is turned into text.
- */
-export function normalizeEncoded(event: EncodedEvent): EncodedEvent {
-  if (typeof event.data !== "string" && event.contentType === jsonContentType) event.data = new TextDecoder().decode(event.data);
-  if (event.metadata !== null && typeof event.metadata !== "string") event.metadata = textOf(event.metadata);
-  return event;
-}
-
-/** Metadata is JSON text; one stored as a blob (sqlite3 could) is read as its UTF-8 text. */
-function textOf(value: string | Uint8Array): string {
-  return typeof value === "string" ? value : new TextDecoder().decode(value);
-}
-
 /** The event a reader gets (data and metadata decoded) from its encoded form. */
 export function decodeEvent(event: EncodedEvent): RecordedEvent {
   return {
@@ -63,10 +50,129 @@ export function decodeEvent(event: EncodedEvent): RecordedEvent {
   };
 }
 
-/** The bytes an encoded event's data and metadata take (UTF-16 length for text: close enough for budgets). */
-export function encodedSizeBytes(event: EncodedEvent): number {
-  return (typeof event.data === "string" ? event.data.length : event.data.byteLength) + (event.metadata === null ? 0 : event.metadata.length);
+/**
+ * The bytes an encoded event's data and metadata take (UTF-16 length for text: close enough for
+ * budgets). A selected row not yet finished counts the same as the event it makes: JSON stored
+ * as a blob counts as the text it becomes.
+ */
+export function encodedSizeBytes(event: StoredParts): number {
+  const json = event.contentType === null || event.contentType === jsonContentType;
+  const data = typeof event.data === "string" ? event.data.length : json ? textOf(event.data).length : event.data.byteLength;
+  return data + (event.metadata === null ? 0 : typeof event.metadata === "string" ? event.metadata.length : textOf(event.metadata).length);
 }
+
+/** The columns of a row, selected or finished, that its size is counted on (contentType null: JSON). */
+export interface StoredParts {
+  data: string | Uint8Array;
+  metadata: string | Uint8Array | null;
+  contentType: string | null;
+}
+
+/**
+ * A row as a read selects it (readColumns), before its shape finishes it. streamId is null when
+ * the read named the stream; contentType is null for JSON.
+ */
+interface SelectedRow extends StoredParts {
+  id: string;
+  streamId: string | null;
+  version: number;
+  position: number;
+  type: string;
+}
+
+export interface EncodedRow extends SelectedRow {
+  createdAtMs: number;
+}
+
+export interface RecordedRow extends SelectedRow {
+  createdAt: number;
+}
+
+/**
+ * The columns a read selects, named as the event's fields and in RecordedEvent's order, so that
+ * the row bun:sqlite builds becomes the event itself. Making a JS string of a column is most of
+ * what a row costs, so two columns whose strings would repeat row after row are not selected as
+ * text: content_type is NULL for JSON (nearly every event), to become the one shared
+ * jsonContentType, and a stream read (`streamKnown`) takes no stream_id, which it already has.
+ */
+function readColumns(createdAtField: "createdAt" | "createdAtMs", streamKnown: boolean, table: string): string {
+  const t = table === "" ? "" : `${table}.`;
+  return [
+    `${t}event_id AS id`,
+    streamKnown ? "NULL AS streamId" : `${t}stream_id AS streamId`,
+    `${t}version`,
+    `${t}position`,
+    `${t}type`,
+    `${t}data`,
+    `${t}metadata`,
+    `NULLIF(${t}content_type, '${jsonContentType}') AS contentType`,
+    `${t}created_at AS ${createdAtField}`,
+  ].join(", ");
+}
+
+/**
+ * Finishes a selected row as an EncodedEvent, in place: the stream id and content type put
+ * back, and JSON stored as a blob (never written by this store; sqlite3 could) made text.
+ */
+function finishEncoded(row: EncodedRow, streamId: string): EncodedEvent {
+  if (row.streamId === null) row.streamId = streamId;
+  if (row.contentType === null) {
+    row.contentType = jsonContentType;
+    if (typeof row.data !== "string") row.data = textOf(row.data);
+  }
+  if (row.metadata !== null && typeof row.metadata !== "string") row.metadata = textOf(row.metadata);
+  return row as EncodedEvent;
+}
+
+/**
+ * Finishes a selected row as the RecordedEvent itself, in place: data and metadata decoded,
+ * createdAt a Date. The same event as decodeEvent of the encoded row, with no second object.
+ */
+function finishRecorded(row: RecordedRow, streamId: string): RecordedEvent {
+  const event = row as unknown as { streamId: string; contentType: string; data: JsonValue | Uint8Array; metadata: JsonValue; createdAt: Date };
+  if (row.streamId === null) event.streamId = streamId;
+  if (row.contentType === null) {
+    event.contentType = jsonContentType;
+    event.data = JSON.parse(textOf(row.data)) as JsonValue;
+  } else {
+    event.data = decodeData(row.data, row.contentType);
+  }
+  event.metadata = row.metadata === null ? null : (JSON.parse(textOf(row.metadata)) as JsonValue);
+  event.createdAt = new Date(row.createdAt);
+  return event as unknown as RecordedEvent;
+}
+
+/**
+ * What a read makes of its rows: the columns it selects, and how a selected row becomes the
+ * result. encodedShape keeps JSON as stored text (EncodedEvent), recordedShape decodes it
+ * (RecordedEvent). A read counts a row's bytes (encodedSizeBytes) before it finishes the row.
+ */
+export interface ReadShape<Row extends StoredParts, Result> {
+  readonly key: string;
+  /** The columns of a stream read (stream id known) and of an $all read over `events e`. */
+  readonly streamColumns: string;
+  readonly allColumns: string;
+  /** The result a row makes; `streamId` is the stream a stream read named. */
+  finish(row: Row, streamId: string): Result;
+  /** The decoded data of a finished result, for payload filters. */
+  payload(result: Result): JsonValue | Uint8Array;
+}
+
+export const encodedShape: ReadShape<EncodedRow, EncodedEvent> = {
+  key: "encoded",
+  streamColumns: readColumns("createdAtMs", true, ""),
+  allColumns: readColumns("createdAtMs", false, "e"),
+  finish: finishEncoded,
+  payload: (event) => decodeData(event.data, event.contentType),
+};
+
+export const recordedShape: ReadShape<RecordedRow, RecordedEvent> = {
+  key: "recorded",
+  streamColumns: readColumns("createdAt", true, ""),
+  allColumns: readColumns("createdAt", false, "e"),
+  finish: finishRecorded,
+  payload: (event) => event.data,
+};
 
 /** A streams row as selected by STREAM_COLUMNS. */
 export type StreamRow = [

@@ -86,6 +86,31 @@ describe("append and read", () => {
     expect((await t.store.readAllEncoded({ maxBytes: 1 }))[0]).toMatchObject({ data: '{"a":"é"}', metadata: '{"m":"ü"}' });
   });
 
+  test("maxBytes counts JSON stored as a blob as the text it reads as, the same in every read", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", Array.from({ length: 3 }, () => ({ type: "T", data: { a: "éééééééé" } })));
+    t.store.database.run("UPDATE events SET data = CAST(data AS BLOB)");
+    const text = '{"a":"éééééééé"}';
+    expect(new TextEncoder().encode(text).byteLength).toBeGreaterThan(text.length + 1);
+    // One event's text plus one: the second event reaches it. Counted as UTF-8 bytes, the first would.
+    const maxBytes = text.length + 1;
+    expect((await t.store.read("s", { maxBytes })).map((e) => e.version)).toEqual([0, 1]);
+    expect((await t.store.readEncoded("s", { maxBytes })).map((e) => e.version)).toEqual([0, 1]);
+    expect((await t.store.readAll({ maxBytes })).map((e) => e.position)).toEqual([0, 1]);
+    expect((await t.store.readAllEncoded({ maxBytes })).map((e) => e.position)).toEqual([0, 1]);
+    expect((await t.store.readAll({ maxBytes, filter: { payload: { a: "éééééééé" } } })).map((e) => e.position)).toEqual([0, 1]);
+  });
+
+  test("a read event is a plain object with its fields in the documented order", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", [{ type: "T", data: { a: 1 }, metadata: { m: 2 } }]);
+    for (const event of [(await t.store.read("s"))[0], (await t.store.readAll())[0]]) {
+      expect(Object.keys(event ?? {})).toEqual(["id", "streamId", "version", "position", "type", "data", "metadata", "contentType", "createdAt"]);
+      expect(event?.createdAt).toBeInstanceOf(Date);
+      expect(JSON.parse(JSON.stringify(event))).toMatchObject({ data: { a: 1 }, metadata: { m: 2 }, createdAt: event?.createdAt.toISOString() });
+    }
+  });
+
   test("generated ids are UUID v7 and unique", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", Array.from({ length: 100 }, () => event()));
