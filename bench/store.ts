@@ -6,7 +6,7 @@
 // text, against the bare SELECT; read, JSON parsed, against the SELECT plus JSON.parse), the four
 // alternating for three rounds like the appends.
 //
-//   npm run bench -- --seconds 2 [--normal]
+//   npm run bench -- --seconds 2 [--normal] [--reads (the read rows only)]
 
 import { Database } from "bun:sqlite";
 import path from "node:path";
@@ -129,7 +129,7 @@ async function readRates(seconds: number): Promise<{ store: number; storeEncoded
   return best;
 }
 
-export async function runStoreBench(seconds: number, durability: "full" | "normal"): Promise<Row[]> {
+async function appendRows(seconds: number, durability: "full" | "normal"): Promise<Row[]> {
   const rows: Row[] = [];
   const raw = new Map<number, number>();
   for (const batch of [1, 10, 100, 1000]) {
@@ -160,6 +160,11 @@ export async function runStoreBench(seconds: number, durability: "full" | "norma
   rows.push({ case: "raw bun:sqlite, 256 rows per transaction over 256 streams", value: rawSpread, unit: "events/s" });
   const spread = await concurrentAppendRate(seconds, 256, durability, false);
   rows.push({ case: "store, 256 concurrent 1-event appenders, 256 streams (vs raw spread)", value: spread, unit: "events/s", baseline: rawSpread, target: 0.6 });
+  return rows;
+}
+
+export async function runStoreBench(seconds: number, durability: "full" | "normal", readsOnly = false): Promise<Row[]> {
+  const rows: Row[] = readsOnly ? [] : await appendRows(seconds, durability);
   const read = await readRates(seconds);
   // Reads: the raw SELECT hands back the stored JSON text. readEncoded does the same work (and
   // checks visibility, builds the event), so it is compared with it; read() also parses every
@@ -176,6 +181,6 @@ export async function runStoreBench(seconds: number, durability: "full" | "norma
 if (import.meta.main) {
   const seconds = parseSeconds(2);
   const durability = process.argv.includes("--normal") ? "normal" : "full";
-  const rows = await runStoreBench(seconds, durability);
+  const rows = await runStoreBench(seconds, durability, process.argv.includes("--reads"));
   printTable(`store vs raw bun:sqlite (synchronous=${durability.toUpperCase()}, ${seconds} s per case, ${payloadJson.length}-byte JSON events)`, rows);
 }
