@@ -175,7 +175,11 @@ export type CommitListener = (appends: readonly CommittedAppend[], headPosition:
 
 export type { EncodedEvent };
 
-const scavengeRowsPerStep = 5_000;
+/**
+ * Positions scavenge examines per step (one group commit): a step's scan is bounded, so appends
+ * wait behind it for milliseconds, and the whole pass reads the log once.
+ */
+const scavengePositionsPerStep = 5_000;
 /** How long close() waits for readers so its checkpoint can truncate the WAL. */
 const closeCheckpointWaitMs = 500;
 const noLookups = (count: number): null[] => new Array<null>(count).fill(null);
@@ -624,10 +628,16 @@ export class EventStore {
     }
     if (options.after !== undefined && typeof options.after !== "string") throw new InvalidArgumentError("after must be a stream id");
     const rows = this.statements.listStreams.values(options.after ?? "", limit + 1) as StreamRow[];
+    const now = this.clock();
     const page = rows.slice(0, limit).map((row) => {
       const stream = toStreamState(row);
-      const first = firstVisibleVersion(stream, toStreamMetadata(row));
-      return { streamId: stream.streamId, version: stream.lastVersion, eventCount: Math.max(0, stream.lastVersion + 1 - first) };
+      const metadata = toStreamMetadata(row);
+      const first = firstVisibleVersion(stream, metadata);
+      // maxAgeMs hides events by their time, not their version: those are counted.
+      const eventCount = metadata.maxAgeMs === undefined
+        ? Math.max(0, stream.lastVersion + 1 - first)
+        : ((this.statements.countYoungEvents.values(stream.streamId, first, oldestVisibleCreatedAtMs(metadata, now))[0]?.[0] as number | undefined) ?? 0);
+      return { streamId: stream.streamId, version: stream.lastVersion, eventCount };
     });
     const last = page[page.length - 1];
     return { streams: page, next: rows.length > limit && last !== undefined ? last.streamId : null };
@@ -683,14 +693,16 @@ export class EventStore {
     const committer = this.writable("scavenge");
     const fileBytesBefore = this.fileBytes();
     let eventsRemoved = 0;
-    for (;;) {
-      const removed = await committer.submit(() => {
-        const positions = this.statements.hiddenEvents.values(this.clock(), scavengeRowsPerStep) as Array<[number]>;
+    // Events appended after this started are left for the next scavenge.
+    const end = this.nextPosition;
+    for (let from = 0; from < end; from += scavengePositionsPerStep) {
+      // What is hidden is decided and husked in one write, so a metadata change that makes an
+      // event visible again cannot fall between the two.
+      eventsRemoved += await committer.submit(() => {
+        const positions = this.statements.hiddenEvents.values(from, Math.min(end, from + scavengePositionsPerStep), this.clock()) as Array<[number]>;
         for (const [position] of positions) this.statements.huskEvent.run(position);
         return positions.length;
       });
-      eventsRemoved += removed;
-      if (removed < scavengeRowsPerStep) break;
     }
     const snapshotsRemoved = await committer.submit(() => this.statements.deleteSnapshotsOfHardDeleted.run().changes);
     // Between groups no transaction is open (groups run synchronously), so these run alone.
@@ -975,10 +987,13 @@ function prepareStatements(db: Database) {
        ON CONFLICT (stream_id) DO UPDATE SET truncate_before = excluded.truncate_before, deletion = excluded.deletion, updated_at = excluded.updated_at`,
     ),
     setMetadata: db.prepare("UPDATE streams SET max_count = ?, max_age_ms = ?, meta_truncate_before = ? WHERE stream_id = ?"),
+    /** Hidden events not yet husked, at positions [?, ?); the third ? is now in ms. */
     hiddenEvents: db.prepare(
       `SELECT e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id
-       WHERE e.data IS NOT NULL AND NOT (s.deletion < 2 AND ${retainedCondition}) LIMIT ?`,
+       WHERE e.position >= ? AND e.position < ? AND e.data IS NOT NULL AND NOT (s.deletion < 2 AND ${retainedCondition})`,
     ),
+    /** A stream's visible events from a version on, counted for a stream with maxAgeMs; the last ? is now minus maxAgeMs. */
+    countYoungEvents: db.prepare("SELECT count(*) FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ?"),
     huskEvent: db.prepare("UPDATE events SET data = NULL, metadata = NULL WHERE position = ?"),
     deleteSnapshotsOfHardDeleted: db.prepare("DELETE FROM snapshots WHERE stream_id IN (SELECT stream_id FROM streams WHERE deletion = 2)"),
   };

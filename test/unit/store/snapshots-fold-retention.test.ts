@@ -84,13 +84,16 @@ describe("retention and scavenge", () => {
     await t.store.append("s", "any", [event(), event()]);
     await t.store.setStreamMetadata("s", { truncateBefore: 1 });
     expect((await t.store.read("s")).map((e) => e.version)).toEqual([1, 2, 3]);
+    expect((await t.store.streams()).streams).toEqual([{ streamId: "s", version: 3, eventCount: 3 }]);
     await t.store.setStreamMetadata("s", { maxAgeMs: 30_000 });
     expect((await t.store.read("s")).map((e) => e.version)).toEqual([2, 3]);
+    expect((await t.store.streams()).streams).toEqual([{ streamId: "s", version: 3, eventCount: 2 }]);
     expect((await t.store.read("s", { direction: "backward" })).map((e) => e.version)).toEqual([3, 2]);
     expect((await t.store.readEncoded("s", { direction: "backward", from: 3 })).map((e) => e.version)).toEqual([3, 2]);
     expect((await t.store.read("s", { maxBytes: 1 })).map((e) => e.version)).toEqual([2]);
     now += 60_000;
     expect(await t.store.read("s")).toEqual([]);
+    expect((await t.store.streams()).streams).toEqual([{ streamId: "s", version: 3, eventCount: 0 }]);
     expect(await t.store.read("s", { direction: "backward" })).toEqual([]);
     // Without maxAgeMs again, nothing is hidden by age.
     await t.store.setStreamMetadata("s", { truncateBefore: 1 });
@@ -117,6 +120,38 @@ describe("retention and scavenge", () => {
     expect((await t.store.read("trimmed")).map((e) => e.version)).toEqual([8, 9]);
     // Positions never go back.
     expect((await t.store.append("new", "any", [event()])).position).toBe(520);
+    expect((await t.store.scavenge()).eventsRemoved).toBe(0);
+  });
+
+  test("scavenge reaches hidden events all through a log longer than one step, and leaves the visible ones", async () => {
+    let now = 1_000_000;
+    await using t = tempStore({ clock: () => now });
+    // 24,000 events in batches that interleave five streams, so each stream's events are spread
+    // over every part of the log that scavenge examines step by step.
+    for (let round = 0; round < 24; round++) {
+      for (const streamId of ["gone", "soft", "capped", "aged", "kept"]) {
+        const count = streamId === "kept" ? 200 : 200 + (round % 3);
+        await t.store.append(streamId, "any", Array.from({ length: count }, (_, i) => event("E", { round, i })));
+      }
+      now += 1_000;
+    }
+    const lastVersion = { gone: await t.store.version("gone"), soft: await t.store.version("soft"), capped: await t.store.version("capped"), aged: await t.store.version("aged") };
+    await t.store.delete("gone", "any", { hard: true });
+    await t.store.delete("soft", "any");
+    await t.store.setStreamMetadata("capped", { maxCount: 250 });
+    await t.store.setStreamMetadata("aged", { maxAgeMs: 2_500 });
+    const agedVisible = (await t.store.read("aged", { limit: 10_000 })).map((e) => e.version);
+    const cappedVisible = (await t.store.read("capped", { limit: 10_000 })).map((e) => e.version);
+    const keptBefore = await t.store.read("kept", { limit: 10_000 });
+    const total = (await t.store.info()).headPosition;
+    expect(total).toBeGreaterThan(20_000);
+    const hidden = (lastVersion.gone + 1) + (lastVersion.soft + 1) + (lastVersion.capped + 1 - 250) + (lastVersion.aged + 1 - agedVisible.length);
+    const result = await t.store.scavenge();
+    expect(result.eventsRemoved).toBe(hidden);
+    expect(t.store.database.query("SELECT count(*) AS n FROM events WHERE data IS NULL").get()).toEqual({ n: hidden });
+    expect(await t.store.read("kept", { limit: 10_000 })).toEqual(keptBefore);
+    expect((await t.store.read("capped", { limit: 10_000 })).map((e) => e.version)).toEqual(cappedVisible);
+    expect((await t.store.read("aged", { limit: 10_000 })).map((e) => e.version)).toEqual(agedVisible);
     expect((await t.store.scavenge()).eventsRemoved).toBe(0);
   });
 });
