@@ -52,6 +52,7 @@ import { GroupCommitter, retryWrite } from "./group-commit.ts";
 import { DataDirLock } from "./lock.ts";
 import { eventColumns, jsonContentType, decodeData, encodedShape, encodedSizeBytes, recordedShape, streamColumns, toStreamMetadata, toStreamState, deletionCode, type EncodedEvent, type ReadShape, type StoredParts, type StreamRow } from "./rows.ts";
 import { migrate, schemaVersion, storeFileName, userVersion } from "./schema.ts";
+import { payloadPrefilter, type PayloadPrefilter } from "./payload-prefilter.ts";
 
 export type Durability = "full" | "normal";
 
@@ -180,6 +181,8 @@ export type { EncodedEvent };
  * wait behind it for milliseconds, and the whole pass reads the log once.
  */
 const scavengePositionsPerStep = 5_000;
+/** $all statements kept prepared, one per filter shape. */
+const readAllStatementsMax = 256;
 /** How long close() waits for readers so its checkpoint can truncate the WAL. */
 const closeCheckpointWaitMs = 500;
 const noLookups = (count: number): null[] => new Array<null>(count).fill(null);
@@ -544,16 +547,19 @@ export class EventStore {
     } else {
       from = validateVersionArgument(options.fromPosition, "fromPosition");
     }
-    const statement = this.readAllStatement(direction, filter, shape);
+    const prefilter = filter.payload === undefined ? null : payloadPrefilter(filter.payload);
+    const statement = this.readAllStatement(direction, filter, shape, prefilter);
     const params: Array<string | number> = [];
     if (filter.eventTypes !== undefined) params.push(...filter.eventTypes);
     if (filter.streamPrefix !== undefined) params.push(globEscape(filter.streamPrefix) + "*");
     if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
+    if (prefilter !== null) params.push(...prefilter.params);
     const now = this.clock();
     const maxBytes = validateMaxBytes(options.maxBytes);
     // $all rows select their stream id: no stream for finish() to fill in.
     if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes, shape, "");
-    // Payload filters run here, so fetch in chunks until the page is full or the log ends.
+    // SQL skips what the payload prefilter rules out; matchesPayload decides the rest here, so
+    // fetch in chunks until the page is full or the log ends.
     const result: Result[] = [];
     const chunk = Math.max(limit, 256);
     let bytes = 0;
@@ -583,15 +589,22 @@ export class EventStore {
     return statements;
   }
 
-  private readAllStatement(direction: Direction, filter: EventFilter, shape: ReadShape<never, unknown>): Statement {
+  private readAllStatement(direction: Direction, filter: EventFilter, shape: ReadShape<never, unknown>, prefilter: PayloadPrefilter | null): Statement {
     const typeCount = filter.eventTypes?.length ?? 0;
-    const key = `${shape.key}:${direction}:${typeCount}:${filter.streamPrefix !== undefined}:${filter.streamPattern !== undefined}`;
+    const key = `${shape.key}:${direction}:${typeCount}:${filter.streamPrefix !== undefined}:${filter.streamPattern !== undefined}:${prefilter?.key ?? ""}`;
     let statement = this.readAllStatements.get(key);
     if (statement === undefined) {
       const conditions = [direction === "forward" ? "e.position >= ?" : "e.position <= ?"];
       if (typeCount > 0) conditions.push(`e.type IN (${new Array(typeCount).fill("?").join(", ")})`);
       if (filter.streamPrefix !== undefined) conditions.push("e.stream_id GLOB ?");
       if (filter.streamPattern !== undefined) conditions.push("e.stream_id GLOB ?");
+      if (prefilter !== null && prefilter.sql !== null) conditions.push(`(${prefilter.sql})`);
+      // Every filter shape (type count, payload fields) prepares its own statement: a bound keeps
+      // clients that vary their filters from growing the cache without end.
+      if (this.readAllStatements.size >= readAllStatementsMax) {
+        for (const cached of this.readAllStatements.values()) cached.finalize();
+        this.readAllStatements.clear();
+      }
       const sql = `SELECT ${shape.allColumns}
         FROM events e JOIN streams s ON s.stream_id = e.stream_id
         WHERE ${conditions.join(" AND ")} AND ${visibleCondition}
