@@ -112,7 +112,10 @@ export interface StreamSummary {
   streamId: string;
   /** The stream's last version. */
   version: number;
-  /** Events a reader can see. Time-based retention ($maxAge) is not counted out. */
+  /**
+   * Events a reader can see: versions from the first that deletes and retention leave visible,
+   * and for a stream with maxAgeMs, those young enough (counted, so it costs a scan of them).
+   */
   eventCount: number;
 }
 
@@ -477,8 +480,8 @@ export class EventStore {
 
   /**
    * read(), with JSON data and metadata left as the text the store holds (EncodedEvent): for
-   * readers that pass events on, such as the HTTP gateway, which then neither parses nor
-   * stringifies them. Same errors and visibility as read().
+   * readers that look at the stored form first, such as a subscription's catch-up, which
+   * counts bytes before it decodes. Same errors and visibility as read().
    */
   async readEncoded(streamId: string, options: ReadOptions = {}): Promise<EncodedEvent[]> {
     const observer = this.observer;

@@ -17,9 +17,9 @@ function textOf(value: string | Uint8Array): string {
 }
 
 /**
- * A stored event as it is on disk, for readers that pass it on rather than use it (the HTTP
- * gateway writes JSON responses): JSON data and metadata stay the text the store holds, so a
- * read costs no parse and the writer no stringify. Same fields as RecordedEvent otherwise.
+ * A stored event as it is on disk: JSON data and metadata stay the text the store holds, so a
+ * read costs no parse, and a reader that passes events on as JSON need not stringify them again.
+ * Same fields as RecordedEvent otherwise.
  */
 export interface EncodedEvent {
   id: string;
