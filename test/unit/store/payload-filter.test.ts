@@ -96,6 +96,25 @@ describe("payload filters on $all", () => {
     expect(matched).toBeGreaterThan(150);
   });
 
+  test("filters of 300 different shapes (each prepares its own statement) all read right, before and after the cache is cleared", async () => {
+    await using t = tempStore();
+    const values: JsonValue[] = [null, true, false, "s", 7];
+    await t.store.append("s", "any", values.map((v) => ({ type: "T", data: { a: v, b: v, c: v, d: v } })));
+    // Sequences of value kinds over four fields: 5 + 25 + 125 + 625 shapes, the first 300 used.
+    const shapes: JsonValue[][] = [];
+    for (let length = 1; length <= 4 && shapes.length < 300; length++) {
+      const count = values.length ** length;
+      for (let n = 0; n < count && shapes.length < 300; n++) shapes.push(Array.from({ length }, (_, i) => values[Math.floor(n / values.length ** i) % values.length] ?? null));
+    }
+    for (const round of [0, 1]) {
+      for (const shape of shapes) {
+        const payload = Object.fromEntries(shape.map((v, i) => [["a", "b", "c", "d"][i] ?? "a", v]));
+        const expected = shape.every((v) => v === shape[0]) ? [values.indexOf(shape[0] ?? null)] : [];
+        expect({ round, payload, got: (await t.store.readAll({ filter: { payload } })).map((e) => e.position) }).toEqual({ round, payload, got: expected });
+      }
+    }
+  });
+
   test("a page of a sparse match fills across many chunks, and maxBytes still ends it", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", Array.from({ length: 3000 }, (_, i) => ({ type: "T", data: { i, hit: i % 500 === 0 } })));
