@@ -873,9 +873,9 @@ export class EventStore {
       crypto.getRandomValues(this.randomPool);
       this.randomOffset = 0;
     }
-    const bytes = this.randomPool.subarray(this.randomOffset, this.randomOffset + 10);
+    const offset = this.randomOffset;
     this.randomOffset += 10;
-    return uuidV7(this.clock(), bytes);
+    return uuidV7(this.clock(), this.randomPool, offset);
   }
 
   private fileBytes(): number {

@@ -39,6 +39,14 @@ describe("uuid", () => {
     expect(uuidV7(1, new Uint8Array(10)) < uuidV7(2, new Uint8Array(10))).toBe(true);
   });
 
+  test("v7 reads its random bytes at an offset, and each id carries its own time however the times alternate", () => {
+    const pool = Uint8Array.from({ length: 30 }, (_, i) => i);
+    expect(uuidV7(0x0190a8c47f4e, pool, 10)).toBe("0190a8c4-7f4e-7a0b-8c0d-0e0f10111213");
+    expect(uuidV7(0x0190a8c47f4e, pool, 20)).toBe("0190a8c4-7f4e-7415-9617-18191a1b1c1d");
+    const times = [5, 5, 0x0190a8c47f4e, 5, 0xffff_ffff_ffff, 0x0190a8c47f4e];
+    expect(times.map((t) => uuidV7(t, pool).slice(0, 14))).toEqual(["00000000-0005-", "00000000-0005-", "0190a8c4-7f4e-", "00000000-0005-", "ffffffff-ffff-", "0190a8c4-7f4e-"]);
+  });
+
   test("isUuid accepts only the canonical lower-case form", () => {
     expect(isUuid("0190A8C4-7F4E-7FFF-BFFF-FFFFFFFFFFFF")).toBe(false);
     expect(isUuid("0190a8c47f4e7fffbfffffffffffffff")).toBe(false);
