@@ -432,10 +432,19 @@ export class EventStore {
    * Hard: a tombstone; every later read or write of the stream fails with stream_deleted.
    */
   async delete(streamId: string, expectedVersion: ExpectedVersion = "any", options: { hard?: boolean } = {}): Promise<void> {
+    return this.deleteInternal(streamId, expectedVersion, options, false);
+  }
+
+  /** For system writers: deletes a reserved stream ($parked-* when its subscription goes). */
+  async deleteSystem(streamId: string, expectedVersion: ExpectedVersion = "any", options: { hard?: boolean } = {}): Promise<void> {
+    return this.deleteInternal(streamId, expectedVersion, options, true);
+  }
+
+  private async deleteInternal(streamId: string, expectedVersion: ExpectedVersion, options: { hard?: boolean }, system: boolean): Promise<void> {
     const committer = this.writable("delete");
     const command: DeleteCommand = {
       kind: "delete",
-      streamId: validateStreamId(streamId, true),
+      streamId: validateStreamId(streamId, system),
       expected: validateExpectedVersion(expectedVersion),
       hard: options.hard === true,
     };
@@ -449,7 +458,7 @@ export class EventStore {
   /** Sets a stream's retention (maxCount, maxAgeMs, truncateBefore); omitted fields are cleared. */
   async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
     const committer = this.writable("setStreamMetadata");
-    validateStreamId(streamId, true);
+    validateStreamId(streamId);
     const valid = validateStreamMetadata(metadata);
     await committer.submit(() => {
       const stream = this.loadStreamState(streamId);
@@ -704,8 +713,8 @@ export class EventStore {
 
   /**
    * Reclaims the space of events that deletes and retention hid: their data and metadata are
-   * dropped (the row stays, so the event id stays taken), snapshots of hard-deleted streams go,
-   * and the file gives the pages back.
+   * dropped (the row stays, so the event id stays taken), snapshots of hard-deleted streams and
+   * of soft-deleted versions go, and the file gives the pages back.
    */
   async scavenge(): Promise<ScavengeResult> {
     const committer = this.writable("scavenge");
@@ -722,7 +731,7 @@ export class EventStore {
         return positions.length;
       });
     }
-    const snapshotsRemoved = await committer.submit(() => this.statements.deleteSnapshotsOfHardDeleted.run().changes);
+    const snapshotsRemoved = await committer.submit(() => this.statements.deleteDeadSnapshots.run().changes);
     // Between groups no transaction is open (groups run synchronously), so these run alone.
     this.db.run("PRAGMA incremental_vacuum");
     this.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -897,9 +906,14 @@ export class EventStore {
 export class SnapshotStore {
   constructor(private readonly store: EventStore) {}
 
+  /** The lowest version of a snapshot that is not of a deleted life; stream_deleted after a hard delete. */
+  private firstSnapshotVersion(streamId: string): number {
+    return firstSnapshotVersionOf(this.store.loadStreamState(streamId));
+  }
+
   async save(streamId: string, version: number, data: JsonValue | Uint8Array, metadata: JsonValue = null): Promise<Snapshot> {
     const committer = this.store.writable("snapshots.save");
-    validateStreamId(streamId, true);
+    validateStreamId(streamId);
     validateVersionArgument(version, "version");
     let encoded: string | Uint8Array;
     let contentType: string;
@@ -919,9 +933,12 @@ export class SnapshotStore {
     await committer.submit(() => {
       const stream = this.store.loadStreamState(streamId);
       if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
-      if (stream.lastVersion < 0) throw new StreamNotFoundError(streamId);
+      if (!streamIsVisible(stream)) throw new StreamNotFoundError(streamId);
       if (version > stream.lastVersion) {
         throw new InvalidArgumentError(`snapshot of '${streamId}' at version ${version}: the stream's last version is ${stream.lastVersion}`);
+      }
+      if (version < stream.truncateBefore) {
+        throw new InvalidArgumentError(`snapshot of '${streamId}' at version ${version}: versions before ${stream.truncateBefore} were deleted`);
       }
       this.store.database.run(
         "INSERT OR REPLACE INTO snapshots (stream_id, version, data, metadata, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -932,16 +949,19 @@ export class SnapshotStore {
     return { streamId, version, data, metadata: metadata ?? null, contentType, createdAt: new Date(createdAtMs) };
   }
 
-  /** The latest snapshot, or the one at `version`. Throws not_found when there is none. */
+  /**
+   * The latest snapshot, or the one at `version`. Throws not_found when there is none. A
+   * snapshot of versions that a soft delete removed (below where the stream was written again)
+   * belongs to the stream's deleted life: it is not found, and scavenge removes it.
+   */
   async load(streamId: string, version?: number): Promise<Snapshot> {
     this.store.open();
     validateStreamId(streamId, true);
-    const stream = this.store.loadStreamState(streamId);
-    if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
+    const first = this.firstSnapshotVersion(streamId);
     const row =
       version === undefined
-        ? (this.store.database.query(`SELECT ${snapshotColumns} FROM snapshots WHERE stream_id = ? ORDER BY version DESC LIMIT 1`).values(streamId)[0] as SnapshotRow | undefined)
-        : (this.store.database.query(`SELECT ${snapshotColumns} FROM snapshots WHERE stream_id = ? AND version = ?`).values(streamId, validateVersionArgument(version, "version"))[0] as SnapshotRow | undefined);
+        ? (this.store.database.query(`SELECT ${snapshotColumns} FROM snapshots WHERE stream_id = ? AND version >= ? ORDER BY version DESC LIMIT 1`).values(streamId, first)[0] as SnapshotRow | undefined)
+        : (this.store.database.query(`SELECT ${snapshotColumns} FROM snapshots WHERE stream_id = ? AND version = ? AND version >= ?`).values(streamId, validateVersionArgument(version, "version"), first)[0] as SnapshotRow | undefined);
     if (row === undefined) throw new NotFoundError(version === undefined ? `no snapshot of '${streamId}'` : `no snapshot of '${streamId}' at version ${version}`);
     return toSnapshot(row);
   }
@@ -950,25 +970,33 @@ export class SnapshotStore {
   async list(streamId: string): Promise<Array<Omit<Snapshot, "data"> & { sizeBytes: number }>> {
     this.store.open();
     validateStreamId(streamId, true);
+    const first = this.firstSnapshotVersion(streamId);
     const rows = this.store.database
-      .query("SELECT stream_id, version, metadata, content_type, created_at, length(data) FROM snapshots WHERE stream_id = ? ORDER BY version DESC")
-      .values(streamId) as Array<[string, number, string | null, string, number, number]>;
+      .query("SELECT stream_id, version, metadata, content_type, created_at, length(data) FROM snapshots WHERE stream_id = ? AND version >= ? ORDER BY version DESC")
+      .values(streamId, first) as Array<[string, number, string | null, string, number, number]>;
     return rows.map((r) => ({ streamId: r[0], version: r[1], metadata: r[2] === null ? null : (JSON.parse(r[2]) as JsonValue), contentType: r[3], createdAt: new Date(r[4]), sizeBytes: r[5] }));
   }
 
   /** Deletes the snapshot at `version`. Throws not_found when there is none. */
   async delete(streamId: string, version: number): Promise<void> {
     const committer = this.store.writable("snapshots.delete");
-    validateStreamId(streamId, true);
+    validateStreamId(streamId);
     validateVersionArgument(version, "version");
     await committer.submit(() => {
-      const changes = this.store.database.run("DELETE FROM snapshots WHERE stream_id = ? AND version = ?", [streamId, version]).changes;
+      const first = this.firstSnapshotVersion(streamId);
+      const changes = this.store.database.run("DELETE FROM snapshots WHERE stream_id = ? AND version = ? AND version >= ?", [streamId, version, first]).changes;
       if (changes === 0) throw new NotFoundError(`no snapshot of '${streamId}' at version ${version}`);
     });
   }
 }
 
 type SnapshotRow = [string, number, string | Uint8Array, string | null, string, number];
+
+/** Throws stream_deleted for a hard-deleted stream; else the lowest version a live snapshot may have. */
+function firstSnapshotVersionOf(stream: StreamState): number {
+  if (stream.deletion === "hard") throw new StreamDeletedError(stream.streamId);
+  return stream.truncateBefore;
+}
 const snapshotColumns = "stream_id, version, data, metadata, content_type, created_at";
 
 function toSnapshot(row: SnapshotRow): Snapshot {
@@ -1021,7 +1049,11 @@ function prepareStatements(db: Database) {
     /** A stream's visible events from a version on, counted for a stream with maxAgeMs; the last ? is now minus maxAgeMs. */
     countYoungEvents: db.prepare("SELECT count(*) FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ?"),
     huskEvent: db.prepare("UPDATE events SET data = NULL, metadata = NULL WHERE position = ?"),
-    deleteSnapshotsOfHardDeleted: db.prepare("DELETE FROM snapshots WHERE stream_id IN (SELECT stream_id FROM streams WHERE deletion = 2)"),
+    /** Snapshots of hard-deleted streams, and of versions a soft delete removed. */
+    deleteDeadSnapshots: db.prepare(
+      `DELETE FROM snapshots WHERE EXISTS (SELECT 1 FROM streams s WHERE s.stream_id = snapshots.stream_id
+         AND (s.deletion = 2 OR snapshots.version < s.truncate_before))`,
+    ),
   };
 }
 

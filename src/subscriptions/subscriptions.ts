@@ -212,7 +212,7 @@ export class Subscriptions {
     await this.records.delete(name);
     this.persistent.delete(name);
     await subscription?.close({ save: false });
-    if (this.store.loadStreamState(parkedStreamId(name)).lastVersion >= 0) await this.store.delete(parkedStreamId(name));
+    if (this.store.loadStreamState(parkedStreamId(name)).lastVersion >= 0) await this.store.deleteSystem(parkedStreamId(name));
     this.options.telemetry?.emit("subscription.deleted", { systemTimeMs: this.clock() }, { storeId: this.store.storeId, subscriptionId: name });
   }
 

@@ -98,3 +98,25 @@ describe("bad input on append", () => {
     expect((await rejection(t.store.setStreamMetadata("s", { maxCount: 0 }))).message).toMatch(/maxCount must be an integer >= 1/);
   });
 });
+
+describe("reserved stream ids on every write", () => {
+  test("delete, metadata and snapshot writes refuse '$' streams; the system's own delete still works", async () => {
+    await using t = tempStore();
+    await t.store.appendSystem("$parked-x", "any", [{ type: "Parked", data: {} }]);
+    const writes: Array<[string, Promise<unknown>]> = [
+      ["delete", t.store.delete("$parked-x", "any", { hard: true })],
+      ["setStreamMetadata", t.store.setStreamMetadata("$parked-x", { maxCount: 1 })],
+      ["snapshots.save", t.store.snapshots.save("$parked-x", 0, {})],
+      ["snapshots.delete", t.store.snapshots.delete("$parked-x", 0)],
+    ];
+    for (const [name, write] of writes) {
+      const error = await rejection(write);
+      expect({ name, code: error.code, reserved: /reserved/.test(error.message) }).toEqual({ name, code: "invalid_argument", reserved: true });
+    }
+    // Nothing changed: the stream is there, unlimited, and the system can still delete it.
+    expect((await t.store.read("$parked-x")).length).toBe(1);
+    expect(await t.store.getStreamMetadata("$parked-x")).toEqual({});
+    await t.store.deleteSystem("$parked-x");
+    expect(await t.store.exists("$parked-x")).toBe(false);
+  });
+});

@@ -28,6 +28,42 @@ describe("snapshots", () => {
     expect((await rejection(t.store.snapshots.save("s", 5, {}))).message).toMatch(/last version is 0/);
   });
 
+  test("a soft delete ends the stream's snapshots: the rewritten stream folds from its new events only", async () => {
+    await using t = tempStore();
+    await t.store.append("acc", "no_stream", [event("D", { n: 5 }), event("D", { n: 7 })]);
+    await t.store.snapshots.save("acc", 1, 12);
+    await t.store.delete("acc", 1);
+    // Deleted: no snapshot, and folds agree that the stream does not exist.
+    expect((await rejection(t.store.snapshots.load("acc"))).code).toBe("not_found");
+    expect(await t.store.snapshots.list("acc")).toEqual([]);
+    expect(await t.store.foldFromSnapshot("acc", sum, 0)).toEqual({ state: 0, version: -1, streamExists: false });
+    expect(await t.store.foldFromSnapshot("acc", sum, 0)).toEqual(await t.store.fold("acc", sum, 0));
+    expect((await rejection(t.store.snapshots.save("acc", 1, 12))).code).toBe("stream_not_found");
+    // Written again: the new life starts at version 2, and the old snapshot stays out of it.
+    await t.store.append("acc", "any", [event("D", { n: 100 })]);
+    expect(await t.store.fold("acc", sum, 0)).toEqual({ state: 100, version: 2, streamExists: true });
+    expect(await t.store.foldFromSnapshot("acc", sum, 0)).toEqual({ state: 100, version: 2, streamExists: true });
+    expect((await rejection(t.store.snapshots.load("acc", 1))).code).toBe("not_found");
+    expect((await rejection(t.store.snapshots.delete("acc", 1))).code).toBe("not_found");
+    expect((await rejection(t.store.snapshots.save("acc", 1, 12))).message).toMatch(/versions before 2 were deleted/);
+    await t.store.snapshots.save("acc", 2, 100);
+    expect((await t.store.snapshots.list("acc")).map((s) => s.version)).toEqual([2]);
+    expect((await t.store.snapshots.load("acc")).data).toBe(100);
+    // Scavenge removes the dead snapshot's row and keeps the live one.
+    expect((await t.store.scavenge()).snapshotsRemoved).toBe(1);
+    expect(t.store.database.query("SELECT version FROM snapshots").values()).toEqual([[2]]);
+  });
+
+  test("after a hard delete every snapshot call fails with stream_deleted", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", [event(), event()]);
+    await t.store.snapshots.save("s", 1, { n: 1 });
+    await t.store.delete("s", "any", { hard: true });
+    for (const call of [t.store.snapshots.load("s"), t.store.snapshots.load("s", 1), t.store.snapshots.list("s"), t.store.snapshots.delete("s", 1), t.store.snapshots.save("s", 1, {})]) {
+      expect((await rejection(call)).code).toBe("stream_deleted");
+    }
+  });
+
   test("bytes snapshots keep their bytes", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", [event()]);
