@@ -39,7 +39,7 @@ export type ExpectedVersionReport = "any" | "no_stream" | "stream_exists" | numb
 export class WrongExpectedVersionError extends EdgeEsdbError {
   readonly streamId: string;
   readonly expected: ExpectedVersionReport;
-  /** The stream's last version, or -1 when it has none (never written, or soft-deleted). */
+  /** The stream's last version (a soft-deleted stream keeps its last version), or -1 when it was never written. */
   readonly actual: number;
   constructor(streamId: string, expected: ExpectedVersionReport, actual: number) {
     super(
