@@ -82,8 +82,8 @@ export function plainServeOptions(argv: readonly string[]): ServeOptions | null 
 
 /** The program with every command; `serve` runs `serve` instead of the daemon (for tests). */
 export async function buildProgram(serve?: ServeRunner): Promise<Command> {
-  const { Command } = await import("commander");
-  const program = new Command();
+  const { UsageCommand } = await import("./usage.ts");
+  const program = new UsageCommand();
   program
     .name("edge-esdb")
     .description("An event store for small devices.")
@@ -92,7 +92,6 @@ export async function buildProgram(serve?: ServeRunner): Promise<Command> {
     .option("-d, --data-dir <dir>", "data directory (env EDGE_ESDB_DATA_DIR; default ./data)")
     .option("--durability <mode>", "full or normal (env EDGE_ESDB_DURABILITY; default full)")
     .option("--json", "machine-readable output")
-    .showHelpAfterError()
     .exitOverride();
   const registers = await Promise.all(commandLoaders(serve).map((load) => load()));
   for (const register of registers) register(program);
