@@ -4,6 +4,7 @@
 
 import { existsSync } from "node:fs";
 import { InvalidArgumentError, limits } from "../lib/index.ts";
+import { decimalIntegerOrNull } from "./arguments.ts";
 
 export interface Config {
   /** Where the store keeps its file. */
@@ -77,7 +78,8 @@ function coerce(setting: Setting, value: unknown, source: string): Config[keyof 
       if (typeof value !== "string") throw new InvalidArgumentError(`${where} must be a string, got ${JSON.stringify(value)}`);
       return value;
     case "number": {
-      const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+      // From the environment or a flag a number is text: decimal digits only (see ../arguments.ts).
+      const n = typeof value === "string" ? decimalIntegerOrNull(value) : value;
       const min = setting.min ?? 0;
       const max = setting.max ?? 65_535;
       if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${where} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);

@@ -3,21 +3,11 @@
 
 import type { Command } from "commander";
 import { InvalidArgumentError } from "../../lib/index.ts";
-import type { ExpectedVersion, RecordedEvent } from "../../events/index.ts";
+import type { RecordedEvent } from "../../events/index.ts";
+import { parseExpectedVersion, parseInteger } from "../arguments.ts";
 import { configFor, openForReading, wantsJson } from "../context.ts";
 import { openReader, openWriter } from "../daemon.ts";
 import { formatBytes, jsonReplacer, printFields, printJson, printTable, shorten } from "../output.ts";
-
-function parseInteger(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${value}'`);
-  return n;
-}
-
-function parseExpected(value: string): ExpectedVersion {
-  if (value === "any" || value === "no_stream" || value === "stream_exists") return value;
-  return parseInteger(value, "--expected-version");
-}
 
 function parseJsonArgument(text: string, what: string): unknown {
   try {
@@ -53,12 +43,14 @@ export function registerInspect(program: Command): void {
     .option("-m, --metadata <json>", "event metadata as JSON")
     .option("--id <uuid>", "event id (default: a new UUID v7)")
     .action(async (stream: string, type: string, dataText: string | undefined, options: { expectedVersion: string; metadata?: string; id?: string }, command: Command) => {
+      // Every argument is checked before stdin is read or the store is opened.
+      const expectedVersion = parseExpectedVersion(options.expectedVersion, "--expected-version");
       const config = await configFor(command);
       const data = parseJsonArgument(dataText ?? (await readStdin()), "data");
       const metadata = options.metadata === undefined ? undefined : parseJsonArgument(options.metadata, "--metadata");
       const store = await openWriter(config);
       try {
-        const result = await store.append(stream, parseExpected(options.expectedVersion), [
+        const result = await store.append(stream, expectedVersion, [
           { type, data: data as never, ...(metadata === undefined ? {} : { metadata: metadata as never }), ...(options.id === undefined ? {} : { id: options.id }) },
         ]);
         if (wantsJson(command)) printJson(result);
@@ -78,12 +70,12 @@ export function registerInspect(program: Command): void {
     .option("-t, --type <type...>", "$all only: event types to keep")
     .option("-p, --prefix <prefix>", "$all only: stream id prefix to keep")
     .action(async (stream: string, options: { from?: string; limit: string; backward?: boolean; type?: string[]; prefix?: string }, command: Command) => {
+      const limit = parseInteger(options.limit, "--limit");
+      const from = options.from === undefined ? undefined : parseInteger(options.from, "--from");
       const config = await configFor(command);
       const store = await openReader(config);
       try {
         const direction = options.backward === true ? "backward" : "forward";
-        const limit = parseInteger(options.limit, "--limit");
-        const from = options.from === undefined ? undefined : parseInteger(options.from, "--from");
         const events =
           stream === "$all"
             ? await store.readAll({
@@ -109,10 +101,11 @@ export function registerInspect(program: Command): void {
     .option("-n, --limit <n>", "streams per page", "100")
     .option("-a, --after <stream>", "start after this stream id")
     .action(async (options: { limit: string; after?: string }, command: Command) => {
+      const limit = parseInteger(options.limit, "--limit");
       const config = await configFor(command);
       const store = await openReader(config);
       try {
-        const page = await store.streams({ limit: parseInteger(options.limit, "--limit"), ...(options.after === undefined ? {} : { after: options.after }) });
+        const page = await store.streams({ limit, ...(options.after === undefined ? {} : { after: options.after }) });
         if (wantsJson(command)) printJson(page);
         else {
           printTable(["STREAM", "VERSION", "EVENTS"], page.streams.map((s) => [s.streamId, String(s.version), String(s.eventCount)]));

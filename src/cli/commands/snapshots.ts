@@ -2,16 +2,10 @@
 // snapshots a stream has (through the daemon when one answers, else read-only on the data dir).
 
 import type { Command } from "commander";
-import { InvalidArgumentError } from "../../lib/index.ts";
+import { parseInteger } from "../arguments.ts";
 import { configFor, wantsJson } from "../context.ts";
 import { openReader } from "../daemon.ts";
 import { formatBytes, printFields, printJson, printTable, shorten } from "../output.ts";
-
-function parseVersion(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`version must be an integer >= 0, got '${value}'`);
-  return n;
-}
 
 export function registerSnapshots(program: Command): void {
   const snapshots = program.command("snapshots").description("list and show a stream's snapshots");
@@ -36,10 +30,11 @@ export function registerSnapshots(program: Command): void {
     .description("a snapshot with its data: the latest, or the one at VERSION")
     .argument("<stream>", "stream id")
     .argument("[version]", "snapshot version (default: the latest)")
-    .action(async (stream: string, version: string | undefined, _options: unknown, command: Command) => {
+    .action(async (stream: string, versionText: string | undefined, _options: unknown, command: Command) => {
+      const version = versionText === undefined ? undefined : parseInteger(versionText, "version", 0);
       const store = await openReader(await configFor(command));
       try {
-        const snapshot = await store.loadSnapshot(stream, version === undefined ? undefined : parseVersion(version));
+        const snapshot = await store.loadSnapshot(stream, version);
         if (wantsJson(command)) printJson(snapshot);
         else {
           printFields([

@@ -4,17 +4,12 @@
 // --interval-ms).
 
 import type { Command } from "commander";
-import { InvalidArgumentError, StreamNotFoundError } from "../../lib/index.ts";
+import { StreamNotFoundError } from "../../lib/index.ts";
 import type { RecordedEvent } from "../../events/index.ts";
+import { parseInteger } from "../arguments.ts";
 import { configFor, wantsJson } from "../context.ts";
 import { openReader, type StoreReader } from "../daemon.ts";
 import { jsonReplacer, shorten } from "../output.ts";
-
-function parseCount(value: string, name: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${value}'`);
-  return n;
-}
 
 function formatEvent(e: RecordedEvent, json: boolean): string {
   if (json) return JSON.stringify(e, jsonReplacer);
@@ -42,11 +37,11 @@ export function registerTail(program: Command): void {
     .option("--count <n>", "exit after this many new events")
     .option("--interval-ms <ms>", "how often to look for new events", "250")
     .action(async (stream: string, options: { lines: string; count?: string; intervalMs: string }, command: Command) => {
+      const lines = parseInteger(options.lines, "--lines", 0);
+      const count = options.count === undefined ? Number.POSITIVE_INFINITY : parseInteger(options.count, "--count", 1);
+      const intervalMs = parseInteger(options.intervalMs, "--interval-ms", 10);
       const config = await configFor(command);
       const json = wantsJson(command);
-      const lines = parseCount(options.lines, "--lines", 0);
-      const count = options.count === undefined ? Number.POSITIVE_INFINITY : parseCount(options.count, "--count", 1);
-      const intervalMs = parseCount(options.intervalMs, "--interval-ms", 10);
       const store = await openReader(config);
       const stop = new AbortController();
       const onSignal = () => stop.abort();
