@@ -153,7 +153,8 @@ export interface StoreInfo {
   file: string;
   schemaVersion: number;
   storeId: string;
-  durability: Durability;
+  /** The writer's setting; null for a read-only store, which cannot know it (it is not in the file). */
+  durability: Durability | null;
   readOnly: boolean;
   /** The next global position (= events ever written). */
   headPosition: number;
@@ -749,7 +750,7 @@ export class EventStore {
       file: this.file,
       schemaVersion,
       storeId: storeId?.value ?? "",
-      durability: this.durability,
+      durability: this.readOnly ? null : this.durability,
       readOnly: this.readOnly,
       headPosition: this.readOnly ? this.readHeadPosition() : this.nextPosition,
       streamCount: counts.streams,

@@ -79,6 +79,14 @@ describe("durability", () => {
     }
     expect(error?.code).toBe("invalid_argument");
   });
+
+  test("info gives the writer's durability; a read-only store, which cannot know it, gives null", async () => {
+    await using t = tempStore({ durability: "normal" });
+    await t.store.append("s", "any", [event()]);
+    expect((await t.store.info()).durability).toBe("normal");
+    await using reader = openStore({ dataDir: t.dir, readOnly: true });
+    expect(await reader.info()).toMatchObject({ readOnly: true, durability: null, headPosition: 1 });
+  });
 });
 
 describe("group commit", () => {
