@@ -187,8 +187,6 @@ export type { EncodedEvent };
 const scavengePositionsPerStep = 5_000;
 /** Streams whose state the store keeps between appends (a few hundred bytes each). */
 const knownStreamsMax = 4096;
-/** Rows an $all read fetches at least, after its first chunk came short of the page. */
-const readAllChunkMin = 256;
 /** $all statements kept prepared, one per filter shape. */
 const readAllStatementsMax = 256;
 /** How long close() waits for readers so its checkpoint can truncate the WAL. */
@@ -571,31 +569,28 @@ export class EventStore {
     if (filter.streamPrefix !== undefined) params.push(globEscape(filter.streamPrefix) + "*");
     if (filter.streamPattern !== undefined) params.push(patternToGlob(filter.streamPattern));
     if (prefilter !== null) params.push(...prefilter.params);
+    const now = this.clock();
     const maxBytes = validateMaxBytes(options.maxBytes);
-    const visibility = new StreamVisibility(this.statements.selectStream, this.clock());
-    // What deletes and retention hide, and what matchesPayload refuses past the SQL prefilter,
-    // is skipped here: fetch in chunks until the page is full or the log ends.
+    // $all rows select their stream id: no stream for finish() to fill in.
+    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes, shape, "");
+    // SQL skips what the payload prefilter rules out; matchesPayload decides the rest here, so
+    // fetch in chunks until the page is full or the log ends.
     const result: Result[] = [];
-    let chunk = limit;
+    const chunk = Math.max(limit, 256);
     let bytes = 0;
     for (;;) {
-      let seen = 0;
-      let lastPosition = -1;
-      for (const row of statement.iterate(from, ...params, chunk) as IterableIterator<Row & SelectedAllRow>) {
-        seen++;
-        lastPosition = row.position;
-        if (!visibility.visible(row.streamId, row.version, shape.createdAtMs(row))) continue;
-        const size = maxBytes === undefined ? 0 : encodedSizeBytes(row);
-        // $all rows select their stream id: no stream for finish() to fill in.
+      const rows = statement.all(from, ...params, now, chunk) as Array<Row & { position: number }>;
+      for (const row of rows) {
+        const size = encodedSizeBytes(row);
         const event = shape.finish(row, "");
-        if (filter.payload !== undefined && !matchesPayload(filter.payload, shape.payload(event))) continue;
+        if (!matchesPayload(filter.payload, shape.payload(event))) continue;
         result.push(event);
         bytes += size;
         if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return result;
       }
-      if (seen < chunk) return result;
-      from = direction === "forward" ? lastPosition + 1 : lastPosition - 1;
-      chunk = Math.max(limit - result.length, readAllChunkMin);
+      const last = rows[rows.length - 1];
+      if (rows.length < chunk || last === undefined) return result;
+      from = direction === "forward" ? last.position + 1 : last.position - 1;
     }
   }
 
@@ -625,11 +620,9 @@ export class EventStore {
         for (const cached of this.readAllStatements.values()) cached.finalize();
         this.readAllStatements.clear();
       }
-      // Which events deletes and retention hide is decided per stream in JavaScript
-      // (StreamVisibility), not by a join with streams for every row: a fifth fewer steps in SQLite.
       const sql = `SELECT ${shape.allColumns}
-        FROM events e
-        WHERE ${conditions.join(" AND ")} AND e.data IS NOT NULL
+        FROM events e JOIN streams s ON s.stream_id = e.stream_id
+        WHERE ${conditions.join(" AND ")} AND ${visibleCondition}
         ORDER BY e.position ${direction === "forward" ? "ASC" : "DESC"} LIMIT ?`;
       statement = this.db.prepare(sql);
       this.readAllStatements.set(key, statement);
@@ -1032,42 +1025,8 @@ const retainedCondition = `e.version >= s.truncate_before
   AND (s.max_count IS NULL OR e.version > (SELECT max(version) FROM events WHERE stream_id = s.stream_id) - s.max_count)
   AND (s.max_age_ms IS NULL OR e.created_at >= ? - s.max_age_ms)`;
 
-/** The columns of an $all row that decide whether a reader may see it. */
-interface SelectedAllRow {
-  position: number;
-  streamId: string;
-  version: number;
-}
-
-/**
- * Whether an $all read may show an event, by its stream's state and retention, each stream
- * looked up once per read. The same rule as retainedCondition (firstVisibleVersion and
- * oldestVisibleCreatedAtMs): a hard or soft delete hides every version before its truncation
- * point, and an event whose stream has no row is not shown.
- */
-class StreamVisibility {
-  private readonly streams = new Map<string, { first: number; oldestMs: number }>();
-
-  constructor(
-    private readonly selectStream: Statement,
-    private readonly nowMs: number,
-  ) {}
-
-  visible(streamId: string, version: number, createdAtMs: number): boolean {
-    let bounds = this.streams.get(streamId);
-    if (bounds === undefined) {
-      const row = this.selectStream.values(streamId)[0] as StreamRow | undefined;
-      if (row === undefined) {
-        bounds = { first: Number.POSITIVE_INFINITY, oldestMs: Number.POSITIVE_INFINITY };
-      } else {
-        const metadata = toStreamMetadata(row);
-        bounds = { first: firstVisibleVersion(toStreamState(row), metadata), oldestMs: oldestVisibleCreatedAtMs(metadata, this.nowMs) };
-      }
-      this.streams.set(streamId, bounds);
-    }
-    return version >= bounds.first && createdAtMs >= bounds.oldestMs;
-  }
-}
+/** Events a reader may see: retained and not scavenged. */
+const visibleCondition = `e.data IS NOT NULL AND ${retainedCondition}`;
 
 function prepareStatements(db: Database) {
   return {
