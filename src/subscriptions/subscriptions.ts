@@ -3,7 +3,7 @@
 // path. openStore() attaches one of these to the store as `store.subscriptions`.
 
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, ReadOnlyError, StreamDeletedError, TooLargeError, limits } from "../lib/index.ts";
-import { validateFilter, validateStreamId, type EventFilter, type JsonValue } from "../events/index.ts";
+import { streamIsVisible, validateFilter, validateStreamId, type EventFilter, type JsonValue } from "../events/index.ts";
 import { SubscriptionRecords, type EventStore, type SubscriptionRecord } from "../store/index.ts";
 import type { Metrics, MetricFamily, Telemetry } from "../telemetry/index.ts";
 import { CatchUpSubscription, type CatchUpContext, type EventHandler } from "./catch-up.ts";
@@ -212,7 +212,9 @@ export class Subscriptions {
     await this.records.delete(name);
     this.persistent.delete(name);
     await subscription?.close({ save: false });
-    if (this.store.loadStreamState(parkedStreamId(name)).lastVersion >= 0) await this.store.deleteSystem(parkedStreamId(name));
+    // Only a parked stream with events to hide: one an earlier subscription of this name left
+    // soft-deleted would fail the delete with stream_not_found after the record is gone.
+    if (streamIsVisible(this.store.loadStreamState(parkedStreamId(name)))) await this.store.deleteSystem(parkedStreamId(name));
     this.options.telemetry?.emit("subscription.deleted", { systemTimeMs: this.clock() }, { storeId: this.store.storeId, subscriptionId: name });
   }
 

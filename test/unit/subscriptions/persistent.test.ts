@@ -57,6 +57,23 @@ describe("persistent subscriptions", () => {
     expect(() => subs.connect("p")).toThrow(expect.objectContaining({ code: "not_found" }));
   });
 
+  test("a name used again after its subscription (with parked events) was deleted deletes again", async () => {
+    await using t = testStore();
+    const subs = t.store.subscriptions;
+    await t.store.append("o-1", "any", [ev("T")]);
+    await subs.create("x", { selector: { pattern: "o-*" }, from: "start", settings: { ...fast, retryCountMax: 0 } });
+    const [delivery] = await take(subs.connect("x"), 1);
+    delivery?.nack("park");
+    await waitFor(() => subs.get("x").parkedCount === 1, "the event parked");
+    await subs.delete("x");
+    expect(await t.store.exists("$parked-x")).toBe(false);
+    await subs.create("x", { selector: { pattern: "o-*" }, from: "end" });
+    // The parked stream the first one left is soft-deleted: the second delete has nothing to hide.
+    await subs.delete("x");
+    expect(subs.list()).toEqual([]);
+    expect(await t.store.exists("$parked-x")).toBe(false);
+  });
+
   test("a restart resumes after the last acknowledged event", async () => {
     await using t = testStore();
     await t.store.subscriptions.create("proj", { selector: { pattern: "s-*" }, settings: fast });
