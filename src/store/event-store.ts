@@ -187,6 +187,10 @@ export type { EncodedEvent };
 const scavengePositionsPerStep = 5_000;
 /** Streams whose state the store keeps between appends (a few hundred bytes each). */
 const knownStreamsMax = 4096;
+/** Rows an $all read fetches at least, after its first chunk came short of the page. */
+const readAllChunkMin = 256;
+/** Hidden events an $all read skips in JavaScript before it lets SQLite skip them (the join). */
+const readAllHiddenRowsBeforeJoin = 256;
 /** $all statements kept prepared, one per filter shape. */
 const readAllStatementsMax = 256;
 /** How long close() waits for readers so its checkpoint can truncate the WAL. */
@@ -563,7 +567,6 @@ export class EventStore {
       from = validateVersionArgument(options.fromPosition, "fromPosition");
     }
     const prefilter = filter.payload === undefined ? null : payloadPrefilter(filter.payload);
-    const statement = this.readAllStatement(direction, filter, shape, prefilter);
     const params: Array<string | number> = [];
     if (filter.eventTypes !== undefined) params.push(...filter.eventTypes);
     if (filter.streamPrefix !== undefined) params.push(globEscape(filter.streamPrefix) + "*");
@@ -571,26 +574,48 @@ export class EventStore {
     if (prefilter !== null) params.push(...prefilter.params);
     const now = this.clock();
     const maxBytes = validateMaxBytes(options.maxBytes);
-    // $all rows select their stream id: no stream for finish() to fill in.
-    if (filter.payload === undefined) return selectRows(statement, [from, ...params, now, limit], maxBytes, shape, "");
-    // SQL skips what the payload prefilter rules out; matchesPayload decides the rest here, so
-    // fetch in chunks until the page is full or the log ends.
+    // Most logs hide little, so a read starts with a statement that selects events alone and
+    // decides per stream, in JavaScript, what deletes and retention hide (a join with streams
+    // for every row costs SQLite a fifth of its rate). A read that meets many hidden events
+    // (deleted streams not yet scavenged) goes on with the join, which skips them inside SQLite,
+    // so neither its time nor its stream lookups grow with what is hidden.
+    let visibility: StreamVisibility | null = new StreamVisibility(this.statements.selectStream, now);
+    let hidden = 0;
+    // matchesPayload decides what passes the SQL payload prefilter, so a page may need more
+    // than one chunk: fetch until the page is full or the log ends.
     const result: Result[] = [];
-    const chunk = Math.max(limit, 256);
+    let chunk = limit;
     let bytes = 0;
     for (;;) {
-      const rows = statement.all(from, ...params, now, chunk) as Array<Row & { position: number }>;
-      for (const row of rows) {
-        const size = encodedSizeBytes(row);
+      const statement = this.readAllStatement(direction, filter, shape, prefilter, visibility === null);
+      const args = visibility === null ? [from, ...params, now, chunk] : [from, ...params, chunk];
+      let seen = 0;
+      let lastPosition = -1;
+      let joinNow = false;
+      for (const row of statement.iterate(...args) as IterableIterator<Row & SelectedAllRow>) {
+        seen++;
+        lastPosition = row.position;
+        if (visibility !== null && !visibility.visible(row.streamId, row.version, shape.createdAtMs(row))) {
+          hidden++;
+          if (hidden > readAllHiddenRowsBeforeJoin) {
+            joinNow = true;
+            break;
+          }
+          continue;
+        }
+        const size = maxBytes === undefined ? 0 : encodedSizeBytes(row);
+        // $all rows select their stream id: no stream for finish() to fill in.
         const event = shape.finish(row, "");
-        if (!matchesPayload(filter.payload, shape.payload(event))) continue;
+        if (filter.payload !== undefined && !matchesPayload(filter.payload, shape.payload(event))) continue;
         result.push(event);
         bytes += size;
         if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return result;
       }
-      const last = rows[rows.length - 1];
-      if (rows.length < chunk || last === undefined) return result;
-      from = direction === "forward" ? last.position + 1 : last.position - 1;
+      if (joinNow) visibility = null;
+      else if (seen < chunk) return result;
+      from = direction === "forward" ? lastPosition + 1 : lastPosition - 1;
+      if (from < 0) return result;
+      chunk = Math.max(limit - result.length, readAllChunkMin);
     }
   }
 
@@ -604,9 +629,14 @@ export class EventStore {
     return statements;
   }
 
-  private readAllStatement(direction: Direction, filter: EventFilter, shape: ReadShape<never, unknown>, prefilter: PayloadPrefilter | null): Statement {
+  /**
+   * The $all statement for a filter's shape. With `join`, it shows only visible events (the
+   * retention SQL over a join with streams; its last two ? are now in ms and the limit);
+   * without, every event not scavenged, for StreamVisibility to judge (its last ? is the limit).
+   */
+  private readAllStatement(direction: Direction, filter: EventFilter, shape: ReadShape<never, unknown>, prefilter: PayloadPrefilter | null, join: boolean): Statement {
     const typeCount = filter.eventTypes?.length ?? 0;
-    const key = `${shape.key}:${direction}:${typeCount}:${filter.streamPrefix !== undefined}:${filter.streamPattern !== undefined}:${prefilter?.key ?? ""}`;
+    const key = `${shape.key}:${direction}:${join}:${typeCount}:${filter.streamPrefix !== undefined}:${filter.streamPattern !== undefined}:${prefilter?.key ?? ""}`;
     let statement = this.readAllStatements.get(key);
     if (statement === undefined) {
       const conditions = [direction === "forward" ? "e.position >= ?" : "e.position <= ?"];
@@ -621,8 +651,8 @@ export class EventStore {
         this.readAllStatements.clear();
       }
       const sql = `SELECT ${shape.allColumns}
-        FROM events e JOIN streams s ON s.stream_id = e.stream_id
-        WHERE ${conditions.join(" AND ")} AND ${visibleCondition}
+        FROM events e${join ? " JOIN streams s ON s.stream_id = e.stream_id" : ""}
+        WHERE ${conditions.join(" AND ")} AND ${join ? visibleCondition : "e.data IS NOT NULL"}
         ORDER BY e.position ${direction === "forward" ? "ASC" : "DESC"} LIMIT ?`;
       statement = this.db.prepare(sql);
       this.readAllStatements.set(key, statement);
@@ -1027,6 +1057,44 @@ const retainedCondition = `e.version >= s.truncate_before
 
 /** Events a reader may see: retained and not scavenged. */
 const visibleCondition = `e.data IS NOT NULL AND ${retainedCondition}`;
+
+/** The columns of an $all row that decide whether a reader may see it. */
+interface SelectedAllRow {
+  position: number;
+  streamId: string;
+  version: number;
+}
+
+/**
+ * Whether an $all read may show an event, by its stream's state and retention, each stream
+ * looked up once per read. The same rule as retainedCondition (firstVisibleVersion and
+ * oldestVisibleCreatedAtMs): a delete hides every version before its truncation point, and an
+ * event whose stream has no row is not shown. A read switches to the join after
+ * readAllHiddenRowsBeforeJoin hidden rows, so this holds at most a page's streams and those.
+ */
+class StreamVisibility {
+  private readonly streams = new Map<string, { first: number; oldestMs: number }>();
+
+  constructor(
+    private readonly selectStream: Statement,
+    private readonly nowMs: number,
+  ) {}
+
+  visible(streamId: string, version: number, createdAtMs: number): boolean {
+    let bounds = this.streams.get(streamId);
+    if (bounds === undefined) {
+      const row = this.selectStream.values(streamId)[0] as StreamRow | undefined;
+      if (row === undefined) {
+        bounds = { first: Number.POSITIVE_INFINITY, oldestMs: Number.POSITIVE_INFINITY };
+      } else {
+        const metadata = toStreamMetadata(row);
+        bounds = { first: firstVisibleVersion(toStreamState(row), metadata), oldestMs: oldestVisibleCreatedAtMs(metadata, this.nowMs) };
+      }
+      this.streams.set(streamId, bounds);
+    }
+    return version >= bounds.first && createdAtMs >= bounds.oldestMs;
+  }
+}
 
 function prepareStatements(db: Database) {
   return {

@@ -154,6 +154,8 @@ export interface ReadShape<Row extends StoredParts, Result> {
   readonly allColumns: string;
   /** The result a row makes; `streamId` is the stream a stream read named. */
   finish(row: Row, streamId: string): Result;
+  /** The row's created_at (ms), before it is finished. */
+  createdAtMs(row: Row): number;
   /** The decoded data of a finished result, for payload filters. */
   payload(result: Result): JsonValue | Uint8Array;
 }
@@ -163,6 +165,7 @@ export const encodedShape: ReadShape<EncodedRow, EncodedEvent> = {
   streamColumns: readColumns("createdAtMs", true, ""),
   allColumns: readColumns("createdAtMs", false, "e"),
   finish: finishEncoded,
+  createdAtMs: (row) => row.createdAtMs,
   payload: (event) => decodeData(event.data, event.contentType),
 };
 
@@ -171,6 +174,7 @@ export const recordedShape: ReadShape<RecordedRow, RecordedEvent> = {
   streamColumns: readColumns("createdAt", true, ""),
   allColumns: readColumns("createdAt", false, "e"),
   finish: finishRecorded,
+  createdAtMs: (row) => row.createdAt,
   payload: (event) => event.data,
 };
 

@@ -10,9 +10,9 @@ import { tempStore } from "../../helpers/temp.ts";
 
 const streamIds = ["a-1", "a-2", "b-1", "b-2", "c-1", "c-2"];
 
-async function visibleByStreams(store: ReturnType<typeof tempStore>["store"]): Promise<RecordedEvent[]> {
+async function visibleByStreams(store: ReturnType<typeof tempStore>["store"], ids: readonly string[] = streamIds): Promise<RecordedEvent[]> {
   const all: RecordedEvent[] = [];
-  for (const streamId of streamIds) {
+  for (const streamId of ids) {
     try {
       all.push(...(await store.read(streamId, { limit: 10_000 })));
     } catch (error) {
@@ -39,6 +39,27 @@ async function pagedAll(store: ReturnType<typeof tempStore>["store"], direction:
 }
 
 describe("$all visibility", () => {
+  test("a read past many hidden events (deleted streams not yet scavenged) finds the visible ones around them", async () => {
+    await using t = tempStore();
+    await t.store.append("kept", "any", [{ type: "K", data: { n: 0 } }]);
+    // 600 one-event streams, soft-deleted, between visible events; then the same hard-deleted.
+    for (let i = 0; i < 600; i++) await t.store.append(`gone-${i}`, "any", [{ type: "G", data: { i } }]);
+    for (let i = 0; i < 600; i++) await t.store.delete(`gone-${i}`, "any", { hard: i % 2 === 0 });
+    await t.store.append("kept", "any", [{ type: "K", data: { n: 1 } }]);
+    await t.store.append("capped", "any", Array.from({ length: 700 }, (_, n) => ({ type: "C", data: { n } })));
+    await t.store.setStreamMetadata("capped", { maxCount: 3 });
+    await t.store.append("kept", "any", [{ type: "K", data: { n: 2 } }]);
+    const expected = (await visibleByStreams(t.store, ["kept", "capped"])).map((e) => e.position);
+    expect(expected).toHaveLength(6);
+    for (const limit of [1, 2, 6, 1000]) {
+      expect({ limit, forward: await pagedAll(t.store, "forward", limit) }).toEqual({ limit, forward: expected });
+      expect({ limit, backward: await pagedAll(t.store, "backward", limit) }).toEqual({ limit, backward: [...expected].reverse() });
+    }
+    // capped's n: 2 is hidden by maxCount; its n: 698 is one of the three it keeps.
+    expect((await t.store.readAll({ filter: { payload: { n: 2 } } })).map((e) => e.streamId)).toEqual(["kept"]);
+    expect((await t.store.readAll({ filter: { payload: { n: 698 } }, direction: "backward" })).map((e) => e.version)).toEqual([698]);
+  });
+
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     test(`seed ${seed}: every $all read equals the union of the stream reads`, async () => {
       const prng = new Prng(seed);
