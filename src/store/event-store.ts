@@ -189,8 +189,8 @@ const scavengePositionsPerStep = 5_000;
 const knownStreamsMax = 4096;
 /** Rows an $all read fetches at least, after its first chunk came short of the page. */
 const readAllChunkMin = 256;
-/** Hidden events an $all read skips in JavaScript before it lets SQLite skip them (the join). */
-const readAllHiddenRowsBeforeJoin = 256;
+/** Rows an $all read skips (hidden, or refused by a payload filter) before it takes the join. */
+const readAllSkippedRowsBeforeJoin = 256;
 /** $all statements kept prepared, one per filter shape. */
 const readAllStatementsMax = 256;
 /** How long close() waits for readers so its checkpoint can truncate the WAL. */
@@ -556,6 +556,14 @@ export class EventStore {
   }
 
   private readAllRows<Row extends StoredParts, Result>(options: ReadAllOptions, shape: ReadShape<Row, Result>): Result[] {
+    // A page may take more than one statement. The writer's reads cannot meet a commit between
+    // them (both are synchronous, on one connection); a read-only store beside a writer in
+    // another process reads the page in one transaction, so that it is one snapshot.
+    if (this.readOnly && !this.db.inTransaction) return this.db.transaction(() => this.readAllPage(options, shape))();
+    return this.readAllPage(options, shape);
+  }
+
+  private readAllPage<Row extends StoredParts, Result>(options: ReadAllOptions, shape: ReadShape<Row, Result>): Result[] {
     this.open();
     const direction = validateDirection(options.direction);
     const limit = validateLimit(options.limit);
@@ -576,11 +584,12 @@ export class EventStore {
     const maxBytes = validateMaxBytes(options.maxBytes);
     // Most logs hide little, so a read starts with a statement that selects events alone and
     // decides per stream, in JavaScript, what deletes and retention hide (a join with streams
-    // for every row costs SQLite a fifth of its rate). A read that meets many hidden events
-    // (deleted streams not yet scavenged) goes on with the join, which skips them inside SQLite,
-    // so neither its time nor its stream lookups grow with what is hidden.
+    // for every row costs SQLite a fifth of its rate). A read that skips many rows (deleted
+    // streams not yet scavenged, or a payload filter only JavaScript can check) goes on with the
+    // join, which skips hidden events inside SQLite and needs no lookups: its stream lookups
+    // stay within a page's events plus readAllSkippedRowsBeforeJoin.
     let visibility: StreamVisibility | null = new StreamVisibility(this.statements.selectStream, now);
-    let hidden = 0;
+    let skipped = 0;
     // matchesPayload decides what passes the SQL payload prefilter, so a page may need more
     // than one chunk: fetch until the page is full or the log ends.
     const result: Result[] = [];
@@ -596,8 +605,8 @@ export class EventStore {
         seen++;
         lastPosition = row.position;
         if (visibility !== null && !visibility.visible(row.streamId, row.version, shape.createdAtMs(row))) {
-          hidden++;
-          if (hidden > readAllHiddenRowsBeforeJoin) {
+          skipped++;
+          if (skipped > readAllSkippedRowsBeforeJoin) {
             joinNow = true;
             break;
           }
@@ -606,7 +615,13 @@ export class EventStore {
         const size = maxBytes === undefined ? 0 : encodedSizeBytes(row);
         // $all rows select their stream id: no stream for finish() to fill in.
         const event = shape.finish(row, "");
-        if (filter.payload !== undefined && !matchesPayload(filter.payload, shape.payload(event))) continue;
+        if (filter.payload !== undefined && !matchesPayload(filter.payload, shape.payload(event))) {
+          if (visibility !== null && ++skipped > readAllSkippedRowsBeforeJoin) {
+            joinNow = true;
+            break;
+          }
+          continue;
+        }
         result.push(event);
         bytes += size;
         if (result.length === limit || (maxBytes !== undefined && bytes >= maxBytes)) return result;
@@ -1070,7 +1085,7 @@ interface SelectedAllRow {
  * looked up once per read. The same rule as retainedCondition (firstVisibleVersion and
  * oldestVisibleCreatedAtMs): a delete hides every version before its truncation point, and an
  * event whose stream has no row is not shown. A read switches to the join after
- * readAllHiddenRowsBeforeJoin hidden rows, so this holds at most a page's streams and those.
+ * readAllSkippedRowsBeforeJoin skipped rows, so this holds at most a page's streams and those.
  */
 class StreamVisibility {
   private readonly streams = new Map<string, { first: number; oldestMs: number }>();
