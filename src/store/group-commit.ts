@@ -69,7 +69,6 @@ export class GroupCommitter {
     this.rollbackToSavepoint = db.prepare("ROLLBACK TO write");
   }
 
-  /** Queues a write; resolves after the transaction holding it is committed (and fsync'd). */
   /**
    * Queues a write; resolves after the transaction holding it is committed (and fsync'd). A full
    * queue (bounds.countMax writes or bounds.bytesMax bytes) makes callers wait for room, in

@@ -90,6 +90,31 @@ describe("durability", () => {
 });
 
 describe("group commit", () => {
+  test("a writer appending one at a time does not starve timers, and writes from separate callbacks still share a commit", async () => {
+    await using t = tempStore();
+    let timerFiredAfter = -1;
+    let done = 0;
+    setTimeout(() => {
+      timerFiredAfter = done;
+    }, 0);
+    for (let i = 0; i < 200; i++) {
+      await t.store.append("s", "any", [event()]);
+      done++;
+    }
+    // A group starts on the event loop's turn, so a tight loop of appends lets a timer run.
+    expect(timerFiredAfter).toBeGreaterThanOrEqual(0);
+    expect(timerFiredAfter).toBeLessThan(40);
+    // Right after a lone writer's commit, appends that arrive from separate callbacks (as HTTP
+    // requests do) wait for that turn and go together.
+    const commits: number[] = [];
+    t.store.onCommitted((appends) => commits.push(appends.length));
+    await t.store.append("s", "any", [event()]);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => new Promise<unknown>((resolve) => setImmediate(() => resolve(t.store.append(`c-${i}`, "any", [event()]))))));
+    expect(commits[0]).toBe(1);
+    expect(commits.slice(1).reduce((a, b) => a + b, 0)).toBe(20);
+    expect(commits.length).toBeLessThanOrEqual(3);
+  });
+
   test("appends made together share one commit, and each keeps its own outcome", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", [event()]);
