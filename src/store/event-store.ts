@@ -707,9 +707,14 @@ export class EventStore {
       const metadata = toStreamMetadata(row);
       const first = firstVisibleVersion(stream, metadata);
       // maxAgeMs hides events by their time, not their version: those are counted.
-      const eventCount = metadata.maxAgeMs === undefined
-        ? Math.max(0, stream.lastVersion + 1 - first)
-        : ((this.statements.countYoungEvents.values(stream.streamId, first, oldestVisibleCreatedAtMs(metadata, now))[0]?.[0] as number | undefined) ?? 0);
+      if (metadata.maxAgeMs !== undefined) {
+        const eventCount = (this.statements.countYoungEvents.values(stream.streamId, first, oldestVisibleCreatedAtMs(metadata, now))[0]?.[0] as number | undefined) ?? 0;
+        return { streamId: stream.streamId, version: stream.lastVersion, eventCount };
+      }
+      // Versions from `first` on, less those a scavenge emptied under a retention since lifted
+      // (a scavenge empties a stream's oldest versions): one index seek to the first stored one.
+      const stored = this.statements.firstStoredVersion.values(stream.streamId, first)[0]?.[0] as number | undefined;
+      const eventCount = stored === undefined ? 0 : stream.lastVersion + 1 - stored;
       return { streamId: stream.streamId, version: stream.lastVersion, eventCount };
     });
     const last = page[page.length - 1];
@@ -1131,6 +1136,8 @@ function prepareStatements(db: Database) {
        WHERE e.position >= ? AND e.position < ? AND e.data IS NOT NULL AND NOT (s.deletion < 2 AND ${retainedCondition})`,
     ),
     /** A stream's visible events from a version on, counted for a stream with maxAgeMs; the last ? is now minus maxAgeMs. */
+    /** A stream's first version from ? on that a scavenge has not emptied. */
+    firstStoredVersion: db.prepare("SELECT version FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL ORDER BY version LIMIT 1"),
     countYoungEvents: db.prepare("SELECT count(*) FROM events WHERE stream_id = ? AND version >= ? AND data IS NOT NULL AND created_at >= ?"),
     huskEvent: db.prepare("UPDATE events SET data = NULL, metadata = NULL WHERE position = ?"),
     /** Snapshots of hard-deleted streams, and of versions a soft delete removed. */

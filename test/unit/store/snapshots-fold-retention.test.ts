@@ -102,6 +102,18 @@ describe("folds", () => {
 });
 
 describe("retention and scavenge", () => {
+  test("after a scavenge, lifting a retention does not bring the emptied events back, in reads or in streams()", async () => {
+    await using t = tempStore();
+    await t.store.append("s", "any", Array.from({ length: 20 }, () => event()));
+    await t.store.setStreamMetadata("s", { maxCount: 5 });
+    expect((await t.store.scavenge()).eventsRemoved).toBe(15);
+    await t.store.setStreamMetadata("s", {});
+    expect((await t.store.read("s")).map((e) => e.version)).toEqual([15, 16, 17, 18, 19]);
+    expect((await t.store.streams()).streams).toEqual([{ streamId: "s", version: 19, eventCount: 5 }]);
+    await t.store.append("s", "any", [event()]);
+    expect((await t.store.streams()).streams).toEqual([{ streamId: "s", version: 20, eventCount: 6 }]);
+  });
+
   test("maxCount keeps the newest events visible", async () => {
     await using t = tempStore();
     await t.store.append("s", "any", Array.from({ length: 10 }, () => event()));
