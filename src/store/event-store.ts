@@ -604,18 +604,16 @@ export class EventStore {
       for (const row of statement.iterate(...args) as IterableIterator<Row & SelectedAllRow>) {
         seen++;
         lastPosition = row.position;
-        if (visibility !== null && !visibility.visible(row.streamId, row.version, shape.createdAtMs(row))) {
-          skipped++;
-          if (skipped > readAllSkippedRowsBeforeJoin) {
-            joinNow = true;
-            break;
-          }
-          continue;
+        let event: Result | null = null;
+        let size = 0;
+        if (visibility === null || visibility.visible(row.streamId, row.version, shape.createdAtMs(row))) {
+          size = maxBytes === undefined ? 0 : encodedSizeBytes(row);
+          // $all rows select their stream id: no stream for finish() to fill in.
+          event = shape.finish(row, "");
+          if (filter.payload !== undefined && !matchesPayload(filter.payload, shape.payload(event))) event = null;
         }
-        const size = maxBytes === undefined ? 0 : encodedSizeBytes(row);
-        // $all rows select their stream id: no stream for finish() to fill in.
-        const event = shape.finish(row, "");
-        if (filter.payload !== undefined && !matchesPayload(filter.payload, shape.payload(event))) {
+        if (event === null) {
+          // Skipped: hidden, or refused by the payload filter.
           if (visibility !== null && ++skipped > readAllSkippedRowsBeforeJoin) {
             joinNow = true;
             break;
@@ -704,21 +702,23 @@ export class EventStore {
     const now = this.clock();
     const page = rows.slice(0, limit).map((row) => {
       const stream = toStreamState(row);
-      const metadata = toStreamMetadata(row);
-      const first = firstVisibleVersion(stream, metadata);
-      // maxAgeMs hides events by their time, not their version: those are counted.
-      if (metadata.maxAgeMs !== undefined) {
-        const eventCount = (this.statements.countYoungEvents.values(stream.streamId, first, oldestVisibleCreatedAtMs(metadata, now))[0]?.[0] as number | undefined) ?? 0;
-        return { streamId: stream.streamId, version: stream.lastVersion, eventCount };
-      }
-      // Versions from `first` on, less those a scavenge emptied under a retention since lifted
-      // (a scavenge empties a stream's oldest versions): one index seek to the first stored one.
-      const stored = this.statements.firstStoredVersion.values(stream.streamId, first)[0]?.[0] as number | undefined;
-      const eventCount = stored === undefined ? 0 : stream.lastVersion + 1 - stored;
-      return { streamId: stream.streamId, version: stream.lastVersion, eventCount };
+      return { streamId: stream.streamId, version: stream.lastVersion, eventCount: this.visibleEventCount(stream, toStreamMetadata(row), now) };
     });
     const last = page[page.length - 1];
     return { streams: page, next: rows.length > limit && last !== undefined ? last.streamId : null };
+  }
+
+  /** How many of a stream's events a reader sees now (for streams()). */
+  private visibleEventCount(stream: StreamState, metadata: StreamMetadata, nowMs: number): number {
+    const first = firstVisibleVersion(stream, metadata);
+    // maxAgeMs hides events by their time, not their version: those are counted.
+    if (metadata.maxAgeMs !== undefined) {
+      return (this.statements.countYoungEvents.values(stream.streamId, first, oldestVisibleCreatedAtMs(metadata, nowMs))[0]?.[0] as number | undefined) ?? 0;
+    }
+    // Versions from `first` on, less those a scavenge emptied under a retention since lifted
+    // (a scavenge empties a stream's oldest versions): one index seek to the first stored one.
+    const stored = this.statements.firstStoredVersion.values(stream.streamId, first)[0]?.[0] as number | undefined;
+    return stored === undefined ? 0 : stream.lastVersion + 1 - stored;
   }
 
   /** Folds a stream's events into a state, from the start. */
@@ -959,7 +959,9 @@ export class SnapshotStore {
 
   /** The lowest version of a snapshot that is not of a deleted life; stream_deleted after a hard delete. */
   private firstSnapshotVersion(streamId: string): number {
-    return firstSnapshotVersionOf(this.store.loadStreamState(streamId));
+    const stream = this.store.loadStreamState(streamId);
+    if (stream.deletion === "hard") throw new StreamDeletedError(streamId);
+    return stream.truncateBefore;
   }
 
   async save(streamId: string, version: number, data: JsonValue | Uint8Array, metadata: JsonValue = null): Promise<Snapshot> {
@@ -1043,11 +1045,6 @@ export class SnapshotStore {
 
 type SnapshotRow = [string, number, string | Uint8Array, string | null, string, number];
 
-/** Throws stream_deleted for a hard-deleted stream; else the lowest version a live snapshot may have. */
-function firstSnapshotVersionOf(stream: StreamState): number {
-  if (stream.deletion === "hard") throw new StreamDeletedError(stream.streamId);
-  return stream.truncateBefore;
-}
 const snapshotColumns = "stream_id, version, data, metadata, content_type, created_at";
 
 function toSnapshot(row: SnapshotRow): Snapshot {
@@ -1148,7 +1145,6 @@ function prepareStatements(db: Database) {
   };
 }
 
-
 /** A stream's reads forward and backward, with and without the maxAgeMs condition, selecting `columns`. */
 function prepareReadStatements(db: Database, columns: string) {
   return {
@@ -1188,10 +1184,9 @@ function validateMaxBytes(maxBytes: unknown): number | undefined {
 
 /**
  * Runs a read statement that selects the shape's columns and finishes each row (a stream read's
- * rows with the `streamId` it named). Without maxBytes, all
- * rows; with it, stopping after the row that brings the bytes (data and metadata as stored, so a
- * reader can tell a page cut at maxBytes from the log's end) to maxBytes: rows past the bound are
- * never built.
+ * rows with the `streamId` it named). Without maxBytes, all rows; with it, stopping after the
+ * row that brings the bytes (data and metadata as stored, so a reader can tell a page cut at
+ * maxBytes from the log's end) to maxBytes: rows past the bound are never built.
  */
 function selectRows<Row extends StoredParts, Result>(statement: Statement, params: Array<string | number>, maxBytes: number | undefined, shape: ReadShape<Row, Result>, streamId: string): Result[] {
   const events: Result[] = [];

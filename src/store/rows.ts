@@ -116,10 +116,8 @@ function readColumns(createdAtField: "createdAt" | "createdAtMs", streamKnown: b
  */
 function finishEncoded(row: EncodedRow, streamId: string): EncodedEvent {
   if (row.streamId === null) row.streamId = streamId;
-  if (row.contentType === null) {
-    row.contentType = jsonContentType;
-    if (typeof row.data !== "string") row.data = textOf(row.data);
-  }
+  row.contentType ??= jsonContentType;
+  if (row.contentType === jsonContentType && typeof row.data !== "string") row.data = textOf(row.data);
   if (row.metadata !== null && typeof row.metadata !== "string") row.metadata = textOf(row.metadata);
   return row as EncodedEvent;
 }
@@ -131,12 +129,8 @@ function finishEncoded(row: EncodedRow, streamId: string): EncodedEvent {
 function finishRecorded(row: RecordedRow, streamId: string): RecordedEvent {
   const event = row as unknown as { streamId: string; contentType: string; data: JsonValue | Uint8Array; metadata: JsonValue; createdAt: Date };
   if (row.streamId === null) event.streamId = streamId;
-  if (row.contentType === null) {
-    event.contentType = jsonContentType;
-    event.data = JSON.parse(textOf(row.data)) as JsonValue;
-  } else {
-    event.data = decodeData(row.data, row.contentType);
-  }
+  event.contentType = row.contentType ?? jsonContentType;
+  event.data = decodeData(row.data, event.contentType);
   event.metadata = row.metadata === null ? null : (JSON.parse(textOf(row.metadata)) as JsonValue);
   event.createdAt = new Date(row.createdAt);
   return event as unknown as RecordedEvent;
